@@ -1,0 +1,25 @@
+# Shared shell helpers for scripts/run and scripts/test. Source it; do not run it.
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs Debian/Ubuntu packages that are missing, naming them first.
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing ${missing[*]} (apt-get)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Makes sure redis-server is on the PATH.
+ensure_redis_server() {
+  command -v redis-server >/dev/null 2>&1 || ensure_packages redis-server
+  # Debian starts a system Redis on 6379 when it installs one; that is fine for
+  # scripts/run (it is reused) and irrelevant to the tests (they use their own port).
+}

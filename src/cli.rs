@@ -1,0 +1,40 @@
+//! The command line: `sharetrail [serve]`, `sharetrail check-config`.
+
+use crate::config::ENV_VARS;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Self-hosted dark-social measurement: one short link per private channel (WhatsApp,
+/// e-mail, SMS, Slack, …), with clicks, link previews and forwards recorded in Redis.
+#[derive(Debug, Parser)]
+#[command(name = "sharetrail", version)]
+pub struct Cli {
+    /// A TOML file whose keys override the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, env = "SHARETRAIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default when no subcommand is given).
+    Serve,
+    /// Load and check the settings, print a summary without secrets, and exit.
+    CheckConfig,
+}
+
+impl Cli {
+    /// Parses the arguments; `--help` lists every setting's environment variable.
+    pub fn parse_args() -> Cli {
+        let mut settings_help = String::from(
+            "Settings: built-in defaults < --config FILE < environment. Every key is documented in config/default.toml.\n\nEnvironment variables:\n",
+        );
+        for var in ENV_VARS {
+            settings_help.push_str(&format!("  {:<40} {}\n", var.name, var.path));
+        }
+        settings_help.push_str("  SHARETRAIL_LOG                           log filter, e.g. info or sharetrail=debug\n");
+        let matches = Cli::command().after_long_help(settings_help).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}

@@ -1,0 +1,16 @@
+//! Parsed domain types. Input is parsed into these once, at the edge; code past the edge
+//! never sees a raw string where one of these belongs.
+
+pub mod allowed_hosts;
+pub mod channel;
+pub mod code;
+pub mod content;
+pub mod link;
+pub mod target_url;
+
+pub use allowed_hosts::AllowedHosts;
+pub use channel::{Channel, ChannelRegistry, ShareTemplate};
+pub use code::ShortCode;
+pub use content::{Campaign, ContentId, Title};
+pub use link::{Link, UtmPolicy};
+pub use target_url::TargetUrl;

@@ -1,0 +1,62 @@
+//! Every route, registered by one function that `startup` (and so every test) calls.
+
+pub mod api;
+pub mod health;
+pub mod redirect;
+
+use crate::error::{AppError, HtmlError};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Registers every route and the extractor configs that turn malformed input into the
+/// crate's error shape.
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config())
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(web::scope("/api/v1").configure(api::register))
+        .service(
+            web::resource("/{code}")
+                .route(web::get().to(redirect::follow))
+                .route(web::head().to(redirect::follow)),
+        )
+        .default_service(web::to(not_found));
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(|err, _| {
+        match err {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                AppError::PayloadTooLarge(MAX_BODY_BYTES)
+            }
+            JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+            JsonPayloadError::Deserialize(e) => AppError::invalid("invalid_json", e.to_string()),
+            other => AppError::invalid("invalid_json", other.to_string()),
+        }
+        .into()
+    })
+}
+
+fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    AppError::invalid("invalid_query", err.to_string()).into()
+}
+
+fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
+    AppError::invalid("invalid_path", err.to_string()).into()
+}
+
+/// Unknown paths: JSON under /api, a page elsewhere.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    let error = AppError::NotFound("page");
+    if req.path().starts_with("/api/") {
+        error.error_response()
+    } else {
+        HtmlError(error).error_response()
+    }
+}

@@ -1,0 +1,206 @@
+//! The test harness: a real redis-server started once per test binary on a free port,
+//! and the real application on port 0 with a key prefix of its own per test.
+
+use reqwest::{Client, Response, redirect};
+use serde_json::{Value, json};
+use sharetrail::config::Settings;
+use sharetrail::startup::Application;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "test-token-0123456789";
+
+/// A redis-server owned by this test process.
+pub struct RedisServer {
+    pub port: u16,
+}
+
+impl RedisServer {
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The test binary's Redis, started on first use.
+pub fn redis_server() -> &'static RedisServer {
+    static SERVER: OnceLock<RedisServer> = OnceLock::new();
+    SERVER.get_or_init(|| RedisServer { port: start_redis_for_process() })
+}
+
+/// Starts redis-server from a thread that lives as long as the process: the child gets
+/// PDEATHSIG, which fires when the spawning thread ends, so Redis dies with the test
+/// binary however it ends (a leaked server would outlive CI's run).
+fn start_redis_for_process() -> u16 {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (child, port) = spawn_redis_on_free_port();
+        tx.send(port).expect("test thread waits for the port");
+        let _keep: Child = child;
+        loop {
+            std::thread::park();
+        }
+    });
+    rx.recv().expect("redis-server started")
+}
+
+/// Spawns redis-server with the given extra arguments on a free port and waits until it
+/// answers PING; tries other ports if one is taken in between.
+pub fn spawn_redis_on_free_port() -> (Child, u16) {
+    spawn_redis_with(&[])
+}
+
+pub fn spawn_redis_with(extra: &[&str]) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        die_with_parent(&mut command);
+        let mut child = command.spawn().expect("redis-server must be installed (apt-get install redis-server)");
+        if wait_for_ping(port, &mut child) {
+            return (child, port);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("could not start redis-server on a free port");
+}
+
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+/// Polls until the server answers PING, for at most 10 s, or until it exits.
+fn wait_for_ping(port: u16, child: &mut Child) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let url = format!("redis://127.0.0.1:{port}");
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return false;
+        }
+        let pong = redis::Client::open(url.as_str())
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+        if pong.is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A running application with its own key prefix.
+pub struct TestApp {
+    pub address: String,
+    pub prefix: String,
+    pub redis_url: String,
+    pub client: Client,
+    pub app_state: sharetrail::state::AppState,
+}
+
+/// A prefix no other test of this process uses.
+pub fn unique_prefix() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("t{}-{}:", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The environment every test app starts from.
+pub fn base_env(redis_url: &str, prefix: &str) -> BTreeMap<String, String> {
+    [
+        ("SHARETRAIL_LISTEN", "127.0.0.1:0"),
+        ("SHARETRAIL_REDIS_URL", redis_url),
+        ("SHARETRAIL_REDIS_PREFIX", prefix),
+        ("SHARETRAIL_API_TOKEN", TOKEN),
+        ("SHARETRAIL_ALLOWED_HOSTS", "example.com,bücher.example"),
+        ("SHARETRAIL_WORKERS", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after letting the test change its environment.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut BTreeMap<String, String>)) -> TestApp {
+    let redis_url = redis_server().url();
+    let prefix = unique_prefix();
+    let mut env = base_env(&redis_url, &prefix);
+    adjust(&mut env);
+    let (settings, _) = Settings::load(None, &env).expect("test settings load");
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let app_state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = Client::builder().redirect(redirect::Policy::none()).build().expect("client");
+    TestApp { address, prefix, redis_url, client, app_state }
+}
+
+impl TestApp {
+    pub async fn mint(&self, body: Value) -> Response {
+        self.client.post(format!("{}/api/v1/shares", self.address)).bearer_auth(TOKEN).json(&body).send().await.expect("request")
+    }
+
+    /// Mints and returns the JSON answer, failing the test on any other status.
+    pub async fn mint_ok(&self, body: Value) -> Value {
+        let response = self.mint(body).await;
+        assert_eq!(response.status(), 200, "mint failed");
+        response.json().await.expect("json")
+    }
+
+    /// Mints one link for a channel and returns its code.
+    pub async fn mint_code(&self, url: &str, channel: &str) -> String {
+        let body = self.mint_ok(json!({"url": url, "channels": [channel]})).await;
+        body["links"][0]["code"].as_str().expect("code").to_owned()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
+    }
+
+    pub async fn api_get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.address)).bearer_auth(TOKEN).send().await.expect("request")
+    }
+
+    pub async fn patch_link(&self, code: &str, body: Value) -> Response {
+        self.client.patch(format!("{}/api/v1/links/{code}", self.address)).bearer_auth(TOKEN).json(&body).send().await.expect("request")
+    }
+
+    /// A Redis connection for looking at what the app stored.
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.redis_url.as_str()).expect("url").get_multiplexed_async_connection().await.expect("redis")
+    }
+
+    /// Every key this app wrote.
+    pub async fn keys(&self) -> Vec<String> {
+        let mut conn = self.redis().await;
+        redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query_async(&mut conn).await.expect("keys")
+    }
+}
+
+/// Asserts the crate's JSON error shape and returns its code.
+pub async fn error_code(response: Response) -> String {
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert!(body["error"]["message"].is_string(), "error has a message: {body}");
+    body["error"]["code"].as_str().expect("error has a code").to_owned()
+}

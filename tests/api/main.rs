@@ -1,0 +1,9 @@
+//! Black-box tests of the HTTP API against a real Redis.
+
+mod health;
+mod helpers;
+mod links;
+mod redirect;
+mod settings;
+mod shares;
+mod shares_bad_input;

@@ -1,0 +1,96 @@
+//! `GET /{code}`: status, target with UTM tags, caching headers, HEAD, dead codes.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_short_link_redirects_with_302_utm_tags_and_no_store() {
+    let app = spawn_app().await;
+    let body = app.mint_ok(json!({"url": "https://example.com/post?id=7", "channels": ["whatsapp", "x"], "campaign": "launch"})).await;
+    let response = app.get(&format!("/{}", body["links"][0]["code"].as_str().expect("code"))).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        "https://example.com/post?id=7&utm_source=whatsapp&utm_medium=dark-social&utm_campaign=launch"
+    );
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer-when-downgrade");
+    let public = app.get(&format!("/{}", body["links"][1]["code"].as_str().expect("code"))).await;
+    assert_eq!(public.headers()["location"], "https://example.com/post?id=7&utm_source=x&utm_medium=social&utm_campaign=launch");
+}
+
+#[tokio::test]
+async fn utm_tags_already_on_the_page_are_never_overwritten() {
+    let app = spawn_app().await;
+    let code = app.mint_code("https://example.com/p?utm_source=newsletter&utm_medium=email", "sms").await;
+    let response = app.get(&format!("/{code}")).await;
+    assert_eq!(response.headers()["location"], "https://example.com/p?utm_source=newsletter&utm_medium=email");
+}
+
+#[tokio::test]
+async fn utm_tagging_can_be_turned_off_and_mediums_configured() {
+    let off = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_UTM_ENABLED".into(), "false".into());
+    })
+    .await;
+    let code = off.mint_code("https://example.com/p", "sms").await;
+    assert_eq!(off.get(&format!("/{code}")).await.headers()["location"], "https://example.com/p");
+    let custom = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_UTM_MEDIUM_PRIVATE".into(), "dark".into());
+    })
+    .await;
+    let code = custom.mint_code("https://example.com/p", "sms").await;
+    assert_eq!(custom.get(&format!("/{code}")).await.headers()["location"], "https://example.com/p?utm_source=sms&utm_medium=dark");
+}
+
+#[tokio::test]
+async fn head_answers_like_get() {
+    let app = spawn_app().await;
+    let code = app.mint_code("https://example.com/h", "email").await;
+    let response = app.client.head(format!("{}/{code}", app.address)).send().await.expect("request");
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "https://example.com/h?utm_source=email&utm_medium=dark-social");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
+}
+
+#[tokio::test]
+async fn an_unknown_code_is_an_html_404_page() {
+    let app = spawn_app().await;
+    let response = app.get("/zzzzzzzz").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    assert!(response.text().await.expect("body").contains("Not found"));
+}
+
+#[tokio::test]
+async fn malformed_codes_are_404_without_touching_redis() {
+    let app = spawn_app().await;
+    let mut conn = app.redis().await;
+    let before = commands_processed(&mut conn).await;
+    for path in ["/abc", "/0OlI0OlI", "/abcd-efg", &format!("/{}", "a".repeat(33)), "/%F0%9F%8E%89%F0%9F%8E%89%F0%9F%8E%89"] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+    let after = commands_processed(&mut conn).await;
+    // The INFO call itself is the only command in between.
+    assert_eq!(after - before, 1, "no lookups for malformed codes");
+}
+
+async fn commands_processed(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("stats").query_async(conn).await.expect("info");
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_commands_processed:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("counter present")
+}
+
+#[tokio::test]
+async fn unknown_codes_are_remembered_so_guessing_costs_redis_one_read_per_code() {
+    let app = spawn_app().await;
+    let mut conn = app.redis().await;
+    let before = commands_processed(&mut conn).await;
+    for _ in 0..20 {
+        assert_eq!(app.get("/zzzzzzzz").await.status(), 404);
+    }
+    let after = commands_processed(&mut conn).await;
+    assert_eq!(after - before, 2, "one HGETALL for the code, one INFO");
+}
