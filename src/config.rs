@@ -2,7 +2,9 @@
 //! file (`--config FILE` or SHARETRAIL_CONFIG) → SHARETRAIL_* environment variables.
 //! A missing or malformed setting stops startup with a message that names it.
 
+use crate::clicks::classify::ClassifierConfig;
 use crate::domain::{AllowedHosts, Channel, ChannelRegistry, ShareTemplate, UtmPolicy};
+use crate::enrich::client_ip::TrustedProxies;
 use crate::error::{AppError, Result};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -14,6 +16,7 @@ use std::time::Duration;
 use url::Url;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
+const CLASSIFY_DEFAULTS: &str = include_str!("../config/classify.toml");
 
 /// How an environment variable's text becomes a TOML value.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +51,19 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("SHARETRAIL_DATA_DIR", "data_dir", Kind::Text),
     var("SHARETRAIL_LOG_FORMAT", "log_format", Kind::Text),
     var("SHARETRAIL_WORKERS", "workers", Kind::Int),
+    var("SHARETRAIL_TRUSTED_PROXIES", "trusted_proxies", Kind::List),
+    var("SHARETRAIL_TEST_HOOKS", "test_hooks", Kind::Bool),
+    var("SHARETRAIL_GEOIP_DB", "geo.db", Kind::Text),
+    var("SHARETRAIL_GEOIP_RELOAD_SECONDS", "geo.reload_seconds", Kind::Int),
+    var("SHARETRAIL_MAXMIND_LICENSE_KEY", "geo.maxmind_license_key", Kind::Text),
+    var("SHARETRAIL_GEOIP_DOWNLOAD_URL", "geo.download_url", Kind::Text),
+    var("SHARETRAIL_CLICK_QUEUE_CAPACITY", "clicks.queue_capacity", Kind::Int),
+    var("SHARETRAIL_CLICK_BATCH_SIZE", "clicks.batch_size", Kind::Int),
+    var("SHARETRAIL_RETENTION_DAYS", "clicks.retention_days", Kind::Int),
+    var("SHARETRAIL_RECENT_CLICKS", "clicks.recent_clicks", Kind::Int),
+    var("SHARETRAIL_PREVIEW_WINDOW_SECONDS", "clicks.preview_window_seconds", Kind::Int),
+    var("SHARETRAIL_HONOR_DNT", "clicks.honor_dnt", Kind::Bool),
+    var("SHARETRAIL_SPOOL_DIR", "clicks.spool_dir", Kind::Text),
     var("SHARETRAIL_REDIS_URL", "redis.url", Kind::Text),
     var("SHARETRAIL_REDIS_PREFIX", "redis.prefix", Kind::Text),
     var("SHARETRAIL_UTM_ENABLED", "utm.enabled", Kind::Bool),
@@ -79,6 +95,30 @@ pub struct Settings {
     pub utm: UtmPolicy,
     pub cache: CacheSettings,
     pub channels: ChannelRegistry,
+    pub trusted_proxies: TrustedProxies,
+    pub test_hooks: bool,
+    pub geo: GeoSettings,
+    pub clicks: ClickSettings,
+    pub classify: ClassifierConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct GeoSettings {
+    pub db: Option<PathBuf>,
+    pub reload: Duration,
+    pub maxmind_license_key: Option<SecretString>,
+    pub download_url: Option<Url>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClickSettings {
+    pub queue_capacity: usize,
+    pub batch_size: usize,
+    pub retention_days: u32,
+    pub recent_clicks: usize,
+    pub preview_window: Duration,
+    pub honor_dnt: bool,
+    pub spool_dir: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +151,32 @@ struct Raw {
     utm: RawUtm,
     cache: RawCache,
     channels: toml::Table,
+    trusted_proxies: Vec<String>,
+    test_hooks: bool,
+    geo: RawGeo,
+    clicks: RawClicks,
+    classify: ClassifierConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGeo {
+    db: String,
+    reload_seconds: u64,
+    maxmind_license_key: String,
+    download_url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClicks {
+    queue_capacity: u64,
+    batch_size: u64,
+    retention_days: u64,
+    recent_clicks: u64,
+    preview_window_seconds: u64,
+    honor_dnt: bool,
+    spool_dir: String,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +208,8 @@ struct RawChannel {
     label: String,
     private: bool,
     share_url: Option<String>,
+    #[serde(default)]
+    previews: Vec<String>,
 }
 
 impl Settings {
@@ -149,6 +217,9 @@ impl Settings {
     /// process environment. Returns warnings about unknown SHARETRAIL_* variables.
     pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<(Settings, Vec<String>)> {
         let mut table: toml::Table = DEFAULTS.parse().map_err(|e| AppError::config("config/default.toml", format!("{e}")))?;
+        let classify: toml::Table =
+            CLASSIFY_DEFAULTS.parse().map_err(|e| AppError::config("config/classify.toml", format!("{e}")))?;
+        table.insert("classify".into(), toml::Value::Table(classify));
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| AppError::config("--config", format!("cannot read {}: {e}", path.display())))?;
@@ -178,7 +249,7 @@ impl Settings {
             allowed_hosts: AllowedHosts::parse(&raw.allowed_hosts)?,
             default_channels,
             code_length: in_range("code_length", raw.code_length, 6..=32)?,
-            data_dir: raw.data_dir,
+            data_dir: raw.data_dir.clone(),
             log_json: match raw.log_format.as_str() {
                 "text" => false,
                 "json" => true,
@@ -193,8 +264,36 @@ impl Settings {
                 negative_ttl: Duration::from_secs(raw.cache.negative_ttl_seconds),
             },
             channels,
+            trusted_proxies: TrustedProxies::parse(&raw.trusted_proxies)?,
+            test_hooks: raw.test_hooks,
+            geo: GeoSettings {
+                db: Some(raw.geo.db).filter(|d| !d.is_empty()).map(PathBuf::from),
+                reload: Duration::from_secs(raw.geo.reload_seconds),
+                maxmind_license_key: secret(raw.geo.maxmind_license_key),
+                download_url: parse_optional_url("geo.download_url", &raw.geo.download_url)?,
+            },
+            clicks: ClickSettings {
+                queue_capacity: in_range("clicks.queue_capacity", raw.clicks.queue_capacity, 1..=10_000_000)?,
+                batch_size: in_range("clicks.batch_size", raw.clicks.batch_size, 1..=10_000)?,
+                retention_days: in_range("clicks.retention_days", raw.clicks.retention_days, 1..=3650)? as u32,
+                recent_clicks: in_range("clicks.recent_clicks", raw.clicks.recent_clicks, 1..=1_000_000)?,
+                preview_window: Duration::from_secs(in_range("clicks.preview_window_seconds", raw.clicks.preview_window_seconds, 1..=86_400)? as u64),
+                honor_dnt: raw.clicks.honor_dnt,
+                spool_dir: match raw.clicks.spool_dir.as_str() {
+                    "" => raw.data_dir.join("spool"),
+                    dir => PathBuf::from(dir),
+                },
+            },
+            classify: raw.classify,
         })
     }
+}
+
+fn parse_optional_url(setting: &str, raw: &str) -> Result<Option<Url>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Url::parse(raw).map(Some).map_err(|e| AppError::config(setting, format!("`{raw}`: {e}")))
 }
 
 fn secret(value: String) -> Option<SecretString> {
@@ -235,7 +334,7 @@ fn parse_channels(table: toml::Table) -> Result<ChannelRegistry> {
             .share_url
             .map(|t| ShareTemplate::parse(&t).map_err(|e| AppError::config(format!("{setting}.share_url"), e)))
             .transpose()?;
-        channels.push(Channel { name, label: raw.label, private: raw.private, share_url });
+        channels.push(Channel { name, label: raw.label, private: raw.private, share_url, previews: raw.previews });
     }
     ChannelRegistry::new(channels)
 }

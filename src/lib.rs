@@ -1,8 +1,10 @@
 //! sharetrail: share links per private channel, and the clicks and previews they bring.
 
 pub mod cli;
+pub mod clicks;
 pub mod config;
 pub mod domain;
+pub mod enrich;
 pub mod error;
 pub mod routes;
 pub mod shares;

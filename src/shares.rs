@@ -3,7 +3,8 @@
 
 use crate::domain::{Campaign, Channel, ContentId, Link, TargetUrl, Title};
 use crate::error::Result;
-use crate::state::{AppState, now_ms};
+use crate::domain::click::now_ms;
+use crate::state::AppState;
 use serde::Serialize;
 use std::sync::Arc;
 

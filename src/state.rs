@@ -1,5 +1,6 @@
 //! The state every handler shares.
 
+use crate::clicks::Tracker;
 use crate::config::Settings;
 use crate::domain::{ChannelRegistry, ShortCode};
 use crate::store::{LinkCache, Store};
@@ -12,6 +13,8 @@ pub struct AppState {
     pub store: Store,
     pub links: LinkCache,
     pub channels: Arc<ChannelRegistry>,
+    /// Classifies, enriches and queues clicks.
+    pub tracker: Arc<Tracker>,
     /// Base of short links, without a trailing slash.
     pub public_base: Arc<str>,
 }
@@ -21,10 +24,4 @@ impl AppState {
     pub fn short_url(&self, code: &ShortCode) -> String {
         format!("{}/{code}", self.public_base)
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -83,6 +83,17 @@ pub struct Channel {
     pub private: bool,
     /// None for apps without a share link (Slack, Signal, …): the button copies the link.
     pub share_url: Option<ShareTemplate>,
+    /// Preview platforms that unfurl links shared through this channel besides the one of
+    /// the same name (iMessage for SMS); `*` means any. A preview by any other platform is
+    /// a forward: the link was passed on to another app.
+    pub previews: Vec<String>,
+}
+
+impl Channel {
+    /// Whether a preview by `platform` is this channel's own (a share), not a forward.
+    pub fn is_native_platform(&self, platform: &str) -> bool {
+        platform == self.name || self.previews.iter().any(|p| p == platform || p == "*")
+    }
 }
 
 /// All configured channels, in configuration order.
@@ -181,11 +192,20 @@ mod tests {
 
     #[test]
     fn registry_refuses_bad_names_and_reports_unknown_channels() {
-        let channel = |name: &str| Channel { name: name.into(), label: "L".into(), private: true, share_url: None };
+        let channel = |name: &str| Channel { name: name.into(), label: "L".into(), private: true, share_url: None, previews: vec![] };
         assert!(ChannelRegistry::new(vec![channel("Bad Name")]).is_err());
         let registry = ChannelRegistry::new(vec![channel("whatsapp")]).expect("valid");
         assert!(registry.parse("whatsapp").is_ok());
         let err = registry.parse("myspace").expect_err("unknown");
         assert_eq!(err.code(), "unknown_channel");
+    }
+
+    #[test]
+    fn a_channel_owns_its_namesake_platform_and_the_listed_ones() {
+        let sms = Channel { name: "sms".into(), label: "SMS".into(), private: true, share_url: None, previews: vec!["imessage".into()] };
+        assert!(sms.is_native_platform("sms") && sms.is_native_platform("imessage"));
+        assert!(!sms.is_native_platform("slack"));
+        let copy = Channel { previews: vec!["*".into()], name: "copy".into(), ..sms };
+        assert!(copy.is_native_platform("slack"));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod allowed_hosts;
 pub mod channel;
+pub mod click;
 pub mod code;
 pub mod content;
 pub mod link;
@@ -10,6 +11,7 @@ pub mod target_url;
 
 pub use allowed_hosts::AllowedHosts;
 pub use channel::{Channel, ChannelRegistry, ShareTemplate};
+pub use click::{Click, ClickKind};
 pub use code::ShortCode;
 pub use content::{Campaign, ContentId, Title};
 pub use link::{Link, UtmPolicy};

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod health;
 pub mod redirect;
+pub mod test_hooks;
 
 use crate::error::{AppError, HtmlError};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -12,8 +13,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Registers every route and the extractor configs that turn malformed input into the
-/// crate's error shape.
-pub fn register(cfg: &mut web::ServiceConfig) {
+/// crate's error shape. `test_hooks` mounts the hooks for test suites and benchmarks.
+pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
+    if test_hooks {
+        cfg.route("/__test/flush", web::post().to(test_hooks::flush));
+    }
     cfg.app_data(json_config())
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))

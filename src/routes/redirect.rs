@@ -1,15 +1,17 @@
-//! `GET /{code}`: the redirect every reader waits for.
+//! `GET /{code}`: the redirect every reader waits for, and the click it records.
 
+use crate::clicks::RequestFacts;
 use crate::domain::ShortCode;
 use crate::error::{AppError, HtmlError};
 use crate::state::AppState;
 use crate::store::CachedLink;
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-/// Answers 302 to the link's target. A 302 (not 301) with `no-store`, because a cached
-/// redirect would send the next tap straight to the target and the click would be lost.
-pub async fn follow(code: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
+/// Answers 302 to the link's target and queues the click (HEAD records nothing). A 302
+/// (not 301) with `no-store`, because a cached redirect would send the next tap straight
+/// to the target and the click would be lost.
+pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     // Anything that is not of the code alphabet is answered without a store lookup.
     let code = ShortCode::parse(&code).ok_or(AppError::NotFound("link"))?;
     let resolved = match state.links.get(&code).await? {
@@ -19,6 +21,9 @@ pub async fn follow(code: web::Path<String>, state: web::Data<AppState>) -> Resu
     if !resolved.link.enabled {
         return Err(AppError::Gone.into());
     }
+    if req.method() == Method::GET {
+        state.tracker.track(&resolved.link, &request_facts(&req), "link");
+    }
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, resolved.location.as_str()))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
@@ -26,4 +31,17 @@ pub async fn follow(code: web::Path<String>, state: web::Data<AppState>) -> Resu
         // see where the reader came from (the default policy would strip it to the origin).
         .insert_header((header::REFERRER_POLICY, "no-referrer-when-downgrade"))
         .finish())
+}
+
+/// What the click pipeline needs from a request.
+pub fn request_facts(req: &HttpRequest) -> RequestFacts<'_> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    RequestFacts {
+        peer: req.peer_addr().map(|a| a.ip()),
+        forwarded: header("forwarded"),
+        x_forwarded_for: header("x-forwarded-for"),
+        user_agent: header("user-agent").unwrap_or_default(),
+        referer: header("referer"),
+        opted_out: header("dnt") == Some("1") || header("sec-gpc") == Some("1"),
+    }
 }

@@ -38,6 +38,69 @@ impl Keys {
     pub fn contents(&self) -> String {
         format!("{}contents", self.prefix)
     }
+
+    /// Hash: a content's counters for one UTC day (`clicks:<channel>`, `shares:<channel>`,
+    /// `bots:<channel>`, `dev:<class>`, `cc:<country>`, `app:<in-app>`, `pv:<platform>`,
+    /// `fwd:<channel>><platform>`, …).
+    pub fn content_day(&self, id: &ContentId, day: &str) -> String {
+        format!("{}c:{{{id}}}:d:{day}", self.prefix)
+    }
+
+    /// HyperLogLog: a content's unique visitors through one channel on one day.
+    pub fn content_visitors(&self, id: &ContentId, day: &str, channel: &str) -> String {
+        format!("{}c:{{{id}}}:uv:{day}:{channel}", self.prefix)
+    }
+
+    /// Stream: a content's most recent raw clicks (no addresses).
+    pub fn content_clicks(&self, id: &ContentId) -> String {
+        format!("{}c:{{{id}}}:clicks", self.prefix)
+    }
+
+    /// String with a short TTL: a preview of this link by this platform was just counted,
+    /// so the rest of the burst is not a new share.
+    pub fn content_preview_seen(&self, id: &ContentId, code: &ShortCode, platform: &str) -> String {
+        format!("{}c:{{{id}}}:pv:{code}:{platform}", self.prefix)
+    }
+
+    /// Hash: site-wide counters for one day (`clicks:<channel>`, `shares:<channel>`, …).
+    pub fn site_day(&self, day: &str) -> String {
+        format!("{}{{site}}:d:{day}", self.prefix)
+    }
+
+    /// HyperLogLog: site-wide unique visitors through one channel on one day.
+    pub fn site_visitors(&self, day: &str, channel: &str) -> String {
+        format!("{}{{site}}:uv:{day}:{channel}", self.prefix)
+    }
+
+    /// Sorted set: content ids by clicks on one day, for "top content" over a range.
+    pub fn site_top(&self, day: &str) -> String {
+        format!("{}{{site}}:top:{day}", self.prefix)
+    }
+
+    /// The site-wide twin of [`Keys::content_preview_seen`] (another slot on a cluster).
+    pub fn site_preview_seen(&self, code: &ShortCode, platform: &str) -> String {
+        format!("{}{{site}}:pv:{code}:{platform}", self.prefix)
+    }
+
+    /// String with a TTL: a batch of clicks was applied to the keys of `tag`, so a retry
+    /// of the same batch (after a lost reply, or from the spool) changes nothing.
+    pub fn batch_marker(&self, tag: &str, batch: &str) -> String {
+        format!("{}{{{tag}}}:batch:{batch}", self.prefix)
+    }
+
+    /// String: the random secret of one UTC day for visitor hashes; expires after the day.
+    pub fn day_secret(&self, day: &str) -> String {
+        format!("{}secret:{day}", self.prefix)
+    }
+}
+
+/// The hash tag of a key (the text between its first `{` and the next `}`), which decides
+/// its slot on a cluster.
+pub fn hash_tag(key: &str) -> &str {
+    key.find('{')
+        .and_then(|open| key[open + 1..].find('}').map(|close| &key[open + 1..open + 1 + close]))
+        .filter(|tag| !tag.is_empty())
+        .unwrap_or(key)
 }
 
 /// The field of [`Keys::content_links`] for one channel and campaign. The unit separator
@@ -54,8 +117,12 @@ mod tests {
     fn keys_of_one_content_share_a_hash_tag() {
         let keys = Keys::new("st:");
         let id = ContentId::parse("0123456789abcdef").expect("id");
-        let tag = |key: &str| key[key.find('{').expect("tag")..=key.find('}').expect("tag")].to_owned();
-        assert_eq!(tag(&keys.content(&id)), tag(&keys.content_links(&id)));
+            let code = ShortCode::parse("abc23456").expect("code");
+        for key in [keys.content_links(&id), keys.content_day(&id, "2026-01-01"), keys.content_visitors(&id, "2026-01-01", "sms"), keys.content_clicks(&id), keys.content_preview_seen(&id, &code, "slack")] {
+            assert_eq!(hash_tag(&key), id.as_str(), "{key}");
+        }
         assert!(keys.content(&id).starts_with("st:"));
+        assert_eq!(hash_tag(&keys.site_day("2026-01-01")), "site");
+        assert_eq!(hash_tag("plain"), "plain");
     }
 }

@@ -1,8 +1,10 @@
 //! Redis: the only store. This module knows nothing of HTTP; every key comes from `keys`.
 
+pub mod clicks;
 pub mod keys;
 pub mod link_cache;
 pub mod links;
+pub mod secrets;
 
 pub use keys::Keys;
 pub use link_cache::{CachedLink, LinkCache};

@@ -107,14 +107,18 @@ fn wait_for_ping(port: u16, child: &mut Child) -> bool {
     false
 }
 
-/// A running application with its own key prefix.
+/// A running application with its own key prefix and spool folder.
 pub struct TestApp {
     pub address: String,
     pub prefix: String,
     pub redis_url: String,
     pub client: Client,
     pub app_state: sharetrail::state::AppState,
+    pub spool: tempfile::TempDir,
 }
+
+/// The repository's test GeoIP database (built by scripts/build-test-mmdb.pl).
+pub const GEO_DB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geo-test.mmdb");
 
 /// A prefix no other test of this process uses.
 pub fn unique_prefix() -> String {
@@ -131,6 +135,7 @@ pub fn base_env(redis_url: &str, prefix: &str) -> BTreeMap<String, String> {
         ("SHARETRAIL_API_TOKEN", TOKEN),
         ("SHARETRAIL_ALLOWED_HOSTS", "example.com,bücher.example"),
         ("SHARETRAIL_WORKERS", "1"),
+        ("SHARETRAIL_GEOIP_DB", GEO_DB),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -145,15 +150,18 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut BTreeMap<String, String>)) -> TestApp {
     let redis_url = redis_server().url();
     let prefix = unique_prefix();
+    let spool = tempfile::tempdir().expect("spool dir");
     let mut env = base_env(&redis_url, &prefix);
+    env.insert("SHARETRAIL_SPOOL_DIR".into(), spool.path().display().to_string());
     adjust(&mut env);
     let (settings, _) = Settings::load(None, &env).expect("test settings load");
+    let host = if settings.listen.is_ipv6() { "[::1]" } else { "127.0.0.1" };
     let app = Application::build(settings).await.expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let address = format!("http://{host}:{}", app.port());
     let app_state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder().redirect(redirect::Policy::none()).build().expect("client");
-    TestApp { address, prefix, redis_url, client, app_state }
+    TestApp { address, prefix, redis_url, client, app_state, spool }
 }
 
 impl TestApp {
@@ -184,6 +192,52 @@ impl TestApp {
 
     pub async fn patch_link(&self, code: &str, body: Value) -> Response {
         self.client.patch(format!("{}/api/v1/links/{code}", self.address)).bearer_auth(TOKEN).json(&body).send().await.expect("request")
+    }
+
+    /// Waits until every click queued so far is in Redis.
+    pub async fn flush(&self) {
+        self.app_state.tracker.recorder.flush().await.expect("clicks flushed to Redis");
+    }
+
+    /// Follows a short link as a client with this user agent and these extra headers.
+    pub async fn tap(&self, code: &str, user_agent: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = self.client.get(format!("{}/{code}", self.address)).header("user-agent", user_agent);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub fn keys_builder(&self) -> sharetrail::store::Keys {
+        sharetrail::store::Keys::new(self.prefix.clone())
+    }
+
+    /// A content's counters for today.
+    pub async fn content_today(&self, content: &str) -> std::collections::HashMap<String, i64> {
+        let id = sharetrail::domain::ContentId::parse(content).expect("content id");
+        let day = sharetrail::domain::click::day_of(sharetrail::domain::click::now_ms());
+        let mut conn = self.redis().await;
+        redis::cmd("HGETALL").arg(self.keys_builder().content_day(&id, &day)).query_async(&mut conn).await.expect("hgetall")
+    }
+
+    /// A content's raw clicks, oldest first, as field maps.
+    pub async fn recent_clicks(&self, content: &str) -> Vec<std::collections::HashMap<String, String>> {
+        let id = sharetrail::domain::ContentId::parse(content).expect("content id");
+        let mut conn = self.redis().await;
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.keys_builder().content_clicks(&id))
+            .arg("-")
+            .arg("+")
+            .query_async(&mut conn)
+            .await
+            .expect("xrange");
+        reply
+            .ids
+            .into_iter()
+            .map(|entry| {
+                entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect()
+            })
+            .collect()
     }
 
     /// A Redis connection for looking at what the app stored.

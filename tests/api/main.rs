@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP API against a real Redis.
 
+mod clicks;
 mod health;
 mod helpers;
 mod links;

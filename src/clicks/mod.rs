@@ -1,0 +1,85 @@
+//! The click pipeline: a redirect's request facts are classified (person, preview, bot),
+//! enriched (device, place) and hashed (visitor) into a [`Click`], which goes to the
+//! recorder's queue. Nothing here waits on Redis.
+
+pub mod classify;
+pub mod recorder;
+pub mod spool;
+pub mod visitors;
+
+use crate::domain::click::now_ms;
+use crate::domain::{Click, ClickKind, Link};
+use crate::enrich::client_ip::{TrustedProxies, client_ip};
+use crate::enrich::geo::GeoDb;
+use classify::{Classifier, Visitor};
+use recorder::Recorder;
+use std::net::IpAddr;
+use std::sync::Arc;
+use visitors::VisitorHasher;
+
+/// What a request says about its reader, taken from its headers and socket.
+#[derive(Debug, Default)]
+pub struct RequestFacts<'a> {
+    pub peer: Option<IpAddr>,
+    pub forwarded: Option<&'a str>,
+    pub x_forwarded_for: Option<&'a str>,
+    pub user_agent: &'a str,
+    pub referer: Option<&'a str>,
+    /// `DNT: 1` or `Sec-GPC: 1`.
+    pub opted_out: bool,
+}
+
+/// Turns requests into clicks and hands them to the recorder.
+pub struct Tracker {
+    pub classifier: Classifier,
+    pub geo: Arc<GeoDb>,
+    pub proxies: TrustedProxies,
+    pub visitors: Arc<VisitorHasher>,
+    pub recorder: Recorder,
+    /// Honour DNT / Sec-GPC: count the click, without device or place.
+    pub honor_opt_out: bool,
+}
+
+impl Tracker {
+    /// Records one fetch of `link`; `source` is "link" or "qr".
+    pub fn track(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) {
+        self.recorder.record(self.click(link, facts, source));
+    }
+
+    /// Builds the click. The address is used for the place and the visitor hash, then dropped.
+    pub fn click(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) -> Click {
+        let ip = facts.peer.and_then(|peer| client_ip(peer, facts.forwarded, facts.x_forwarded_for, &self.proxies));
+        let ua = self.classifier.classify(facts.user_agent);
+        let kind = match ua.visitor {
+            Visitor::Person => ClickKind::Person,
+            Visitor::Preview { platform } => ClickKind::Preview(platform),
+            Visitor::Bot => ClickKind::Bot,
+        };
+        let private = self.honor_opt_out && facts.opted_out;
+        let place = if private { None } else { ip.and_then(|ip| self.geo.lookup(ip)) };
+        let unknown = || "unknown".to_owned();
+        Click {
+            at_ms: now_ms(),
+            code: link.code.clone(),
+            content: link.content_id.clone(),
+            channel: link.channel.clone(),
+            campaign: link.campaign.clone(),
+            kind,
+            device: if private { unknown() } else { ua.device.to_owned() },
+            os: if private { unknown() } else { ua.os },
+            browser: if private { unknown() } else { ua.browser },
+            in_app: if private { None } else { ua.in_app },
+            country: place.as_ref().map_or_else(unknown, |p| p.country.clone()),
+            city: place.and_then(|p| p.city),
+            referrer_host: facts.referer.and_then(referrer_host),
+            visitor: self.visitors.visitor_id(ip, facts.user_agent),
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// The host of a Referer, lower-cased; nothing else of it is kept.
+fn referrer_host(referer: &str) -> Option<String> {
+    let url = url::Url::parse(referer).ok()?;
+    url.host_str().filter(|h| !h.is_empty()).map(str::to_ascii_lowercase)
+}

@@ -1,0 +1,214 @@
+//! The click recorder: redirects hand clicks to a bounded queue and never wait; one writer
+//! task takes them off in batches and writes each batch in one Redis round trip. While
+//! Redis is away, batches go to the disk spool and are replayed, once each, when it is
+//! back. On shutdown the writer drains the queue before the process exits.
+
+use super::spool::Spool;
+use crate::domain::{ChannelRegistry, Click};
+use crate::error::{AppError, Result};
+use crate::store::Store;
+use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How often the spool is retried while it holds batches.
+const REPLAY_EVERY: Duration = Duration::from_secs(1);
+
+/// What happened to clicks so far, for logs, tests and metrics.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Clicks written to Redis (directly or from the spool).
+    pub recorded: AtomicU64,
+    /// Clicks written to the spool.
+    pub spooled: AtomicU64,
+    /// Clicks lost: the queue was full, or the spool could not be written.
+    pub dropped: AtomicU64,
+}
+
+enum Message {
+    Click(Box<Click>),
+    Flush(oneshot::Sender<Result<(), String>>),
+}
+
+/// The handle redirects use.
+pub struct Recorder {
+    tx: mpsc::Sender<Message>,
+    counters: Arc<Counters>,
+    stop: CancellationToken,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What the writer needs.
+pub struct RecorderSettings {
+    pub queue_capacity: usize,
+    pub batch_size: usize,
+    pub policy: WritePolicy,
+}
+
+impl Recorder {
+    /// Starts the writer task.
+    pub fn start(store: Store, channels: Arc<ChannelRegistry>, spool: Spool, settings: RecorderSettings) -> Recorder {
+        let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let stop = CancellationToken::new();
+        let writer = Writer { store, channels, spool, policy: settings.policy, counters: counters.clone(), redis_ok: true };
+        let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1)));
+        Recorder { tx, counters, stop, writer: Mutex::new(Some(task)) }
+    }
+
+    /// Queues a click without waiting. A full queue drops the click, and says so.
+    pub fn record(&self, click: Click) {
+        if self.tx.try_send(Message::Click(Box::new(click))).is_err() {
+            let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            // One line per thousand drops: a flood must not also flood the log.
+            if dropped % 1000 == 1 {
+                tracing::error!(dropped, "click queue is full or closed; clicks are being dropped");
+            }
+        }
+    }
+
+    /// Waits until every click queued before this call is in Redis, the spool included.
+    /// Errors while Redis is unreachable (the clicks are then safe in the spool).
+    pub async fn flush(&self) -> Result<()> {
+        let (ack, done) = oneshot::channel();
+        self.tx.send(Message::Flush(ack)).await.map_err(|_| AppError::Internal("recorder stopped".into()))?;
+        done.await
+            .map_err(|_| AppError::Internal("recorder stopped".into()))?
+            .map_err(|e| AppError::Store(redis::RedisError::from((redis::ErrorKind::Io, "flush", e))))
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Stops the writer after it has written (or spooled) everything queued.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        if let Some(task) = self.writer.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+struct Writer {
+    store: Store,
+    channels: Arc<ChannelRegistry>,
+    spool: Spool,
+    policy: WritePolicy,
+    counters: Arc<Counters>,
+    /// False after a failed write: batches then go to the spool until a replay succeeds,
+    /// so a Redis outage costs one timeout, not one per batch.
+    redis_ok: bool,
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: CancellationToken, batch_size: usize) {
+        let mut messages = Vec::with_capacity(batch_size);
+        let mut replay = tokio::time::interval(REPLAY_EVERY);
+        loop {
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                received = rx.recv_many(&mut messages, batch_size) => {
+                    if received == 0 {
+                        break;
+                    }
+                    self.handle(&mut messages).await;
+                }
+                _ = replay.tick() => {
+                    // A failure is retried on the next tick; the spool keeps the batches meanwhile.
+                    let _ = self.replay_spool().await;
+                }
+            }
+        }
+        rx.close();
+        while rx.recv_many(&mut messages, batch_size).await > 0 {
+            self.handle(&mut messages).await;
+        }
+        if let Err(e) = self.replay_spool().await {
+            tracing::warn!(error = %e, dir = %self.spool.dir().display(), "clicks stay in the spool until the next start");
+        }
+        tracing::info!(
+            recorded = self.counters.recorded.load(Ordering::Relaxed),
+            spooled = self.counters.spooled.load(Ordering::Relaxed),
+            dropped = self.counters.dropped.load(Ordering::Relaxed),
+            "click writer stopped"
+        );
+    }
+
+    async fn handle(&mut self, messages: &mut Vec<Message>) {
+        let mut clicks = Vec::with_capacity(messages.len());
+        for message in messages.drain(..) {
+            match message {
+                Message::Click(click) => clicks.push(*click),
+                Message::Flush(ack) => {
+                    self.write(std::mem::take(&mut clicks)).await;
+                    let _ = ack.send(self.replay_spool().await);
+                }
+            }
+        }
+        self.write(clicks).await;
+    }
+
+    async fn write(&mut self, clicks: Vec<Click>) {
+        if clicks.is_empty() {
+            return;
+        }
+        let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
+        let batch = encode_batch(self.store.keys(), &self.policy, &self.channels, &id, &clicks);
+        if self.redis_ok {
+            match self.store.apply_batch(&batch).await {
+                Ok(()) => {
+                    self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, clicks = batch.clicks, "cannot write clicks to Redis; spooling them to disk");
+                    self.redis_ok = false;
+                }
+            }
+        }
+        self.spool(&batch).await;
+    }
+
+    async fn spool(&self, batch: &ClickBatch) {
+        match self.spool.save(batch).await {
+            Ok(()) => self.counters.spooled.fetch_add(batch.clicks as u64, Ordering::Relaxed),
+            Err(e) => {
+                tracing::error!(error = %e, clicks = batch.clicks, dir = %self.spool.dir().display(), "cannot spool clicks; they are lost");
+                self.counters.dropped.fetch_add(batch.clicks as u64, Ordering::Relaxed)
+            }
+        };
+    }
+
+    /// Replays spooled batches oldest first; Ok once the spool is empty.
+    async fn replay_spool(&mut self) -> Result<(), String> {
+        let files = self.spool.pending().await.map_err(|e| e.to_string())?;
+        for path in files {
+            let batch = match self.spool.load(&path).await {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::error!(error = %e, file = %path.display(), "unreadable spool file set aside");
+                    let _ = tokio::fs::rename(&path, path.with_extension("bad")).await;
+                    continue;
+                }
+            };
+            if let Err(e) = self.store.apply_batch(&batch).await {
+                self.redis_ok = false;
+                return Err(format!("Redis is still unavailable: {e}"));
+            }
+            self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
+            if let Err(e) = self.spool.remove(&path).await {
+                // Replaying it again later is harmless: the batch marker makes it a no-op.
+                tracing::error!(error = %e, file = %path.display(), "cannot remove replayed spool file");
+            }
+            tracing::info!(clicks = batch.clicks, "replayed spooled clicks");
+        }
+        self.redis_ok = true;
+        Ok(())
+    }
+}

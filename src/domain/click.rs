@@ -1,0 +1,86 @@
+//! A click: one GET of a short link, as recorded. It holds no IP address: the client's
+//! address is used for geo lookup and hashed into `visitor` before a click is built.
+
+use crate::domain::{ContentId, ShortCode};
+use serde::{Deserialize, Serialize};
+
+/// Who fetched the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "platform")]
+pub enum ClickKind {
+    /// A reader.
+    Person,
+    /// A messaging app's link preview: evidence of a share into `platform`, never a click.
+    Preview(String),
+    /// Any other automated client.
+    Bot,
+}
+
+impl ClickKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClickKind::Person => "person",
+            ClickKind::Preview(_) => "preview",
+            ClickKind::Bot => "bot",
+        }
+    }
+}
+
+/// One recorded fetch of a short link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Click {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub code: ShortCode,
+    pub content: ContentId,
+    pub channel: String,
+    pub campaign: Option<String>,
+    pub kind: ClickKind,
+    /// woothee's device class: pc, smartphone, mobilephone, appliance, misc, crawler, unknown.
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    /// The app whose in-app browser opened the link (instagram, facebook, linkedin, …).
+    pub in_app: Option<String>,
+    /// ISO country code, or "unknown".
+    pub country: String,
+    pub city: Option<String>,
+    pub referrer_host: Option<String>,
+    /// Keyed hash of (address, user agent) under the day's secret: counts unique visitors,
+    /// cannot be turned back into an address once the secret is gone.
+    pub visitor: String,
+    /// How the link was reached: "link", or "qr" for a scanned QR code.
+    pub source: String,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The UTC day (YYYY-MM-DD) of a timestamp in milliseconds.
+pub fn day_of(at_ms: i64) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(at_ms.div_euclid(1000))
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN);
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_dates() {
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(1_763_855_999_999), "2025-11-22");
+        assert_eq!(day_of(1_763_856_000_000), "2025-11-23");
+    }
+
+    #[test]
+    fn kinds_serialise_with_their_platform() {
+        let json = serde_json::to_string(&ClickKind::Preview("slack".into())).expect("serialises");
+        assert_eq!(json, r#"{"kind":"preview","platform":"slack"}"#);
+        assert_eq!(serde_json::from_str::<ClickKind>(&json).expect("parses"), ClickKind::Preview("slack".into()));
+    }
+}
