@@ -22,6 +22,19 @@ pub enum Command {
     Serve,
     /// Load and check the settings, print a summary without secrets, and exit.
     CheckConfig,
+    /// Manage the GeoIP database.
+    Geoip {
+        #[command(subcommand)]
+        action: GeoipAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GeoipAction {
+    /// Download GeoLite2-City (with SHARETRAIL_MAXMIND_LICENSE_KEY) or DB-IP City Lite
+    /// (without), check that it opens, and swap it in at SHARETRAIL_GEOIP_DB atomically;
+    /// a running sharetrail picks it up without a restart.
+    Update,
 }
 
 impl Cli {

@@ -1,5 +1,6 @@
-use sharetrail::cli::{Cli, Command};
+use sharetrail::cli::{Cli, Command, GeoipAction};
 use sharetrail::config::Settings;
+use sharetrail::enrich::geoip_update::{self, UpdateSettings};
 use sharetrail::startup::Application;
 use sharetrail::telemetry;
 use std::process::ExitCode;
@@ -25,6 +26,35 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(settings).await,
+        Command::Geoip { action: GeoipAction::Update } => update_geoip(&settings).await,
+    }
+}
+
+async fn update_geoip(settings: &Settings) -> ExitCode {
+    let Some(target) = settings.geo.db.clone() else {
+        eprintln!("sharetrail: set SHARETRAIL_GEOIP_DB (geo.db) to where the database should go");
+        return ExitCode::from(2);
+    };
+    let mut update = UpdateSettings::new(target, settings.geo.maxmind_license_key.clone());
+    if let Some(base) = &settings.geo.download_url {
+        update.download_base = base.clone();
+    }
+    match geoip_update::update(&update).await {
+        Ok(report) => {
+            println!(
+                "installed {} ({}, {} bytes, built {}) at {}",
+                report.database_type,
+                report.source,
+                report.bytes,
+                report.build_epoch,
+                update.target.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sharetrail: geoip update failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

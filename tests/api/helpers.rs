@@ -55,22 +55,33 @@ pub fn spawn_redis_on_free_port() -> (Child, u16) {
 
 pub fn spawn_redis_with(extra: &[&str]) -> (Child, u16) {
     for _ in 0..5 {
-        let port = free_port();
-        let mut command = Command::new("redis-server");
-        command
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        die_with_parent(&mut command);
-        let mut child = command.spawn().expect("redis-server must be installed (apt-get install redis-server)");
-        if wait_for_ping(port, &mut child) {
-            return (child, port);
+        if let Some(started) = try_spawn_redis(free_port(), extra) {
+            return started;
         }
-        let _ = child.kill();
-        let _ = child.wait();
     }
     panic!("could not start redis-server on a free port");
+}
+
+/// Starts redis-server again on a port it used before (a restart).
+pub fn spawn_redis_on_port(port: u16, extra: &[&str]) -> (Child, u16) {
+    try_spawn_redis(port, extra).expect("redis-server restarts on its port")
+}
+
+fn try_spawn_redis(port: u16, extra: &[&str]) -> Option<(Child, u16)> {
+    let mut command = Command::new("redis-server");
+    command
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    die_with_parent(&mut command);
+    let mut child = command.spawn().expect("redis-server must be installed (apt-get install redis-server)");
+    if wait_for_ping(port, &mut child) {
+        return Some((child, port));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 fn die_with_parent(command: &mut Command) {

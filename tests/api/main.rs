@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API against a real Redis.
 
 mod clicks;
+mod faults;
 mod health;
 mod helpers;
 mod links;

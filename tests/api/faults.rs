@@ -1,0 +1,175 @@
+//! Lose nothing: SIGTERM during a burst, and Redis going away and coming back.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
+
+/// Taps a link from `workers` tasks until told to stop, counting 302 answers.
+fn spawn_tappers(url: String, workers: usize, stop: Arc<AtomicBool>, answered: Arc<AtomicU64>) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..workers)
+        .map(|_| {
+            let (url, stop, answered) = (url.clone(), stop.clone(), answered.clone());
+            tokio::spawn(async move {
+                // A new connection per request: a request is either answered or refused, never
+                // cut off on a keep-alive connection the server is closing.
+                let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(0).build().expect("client");
+                while !stop.load(Ordering::Relaxed) {
+                    match client.get(&url).header("user-agent", PHONE).send().await {
+                        Ok(r) if r.status() == 302 => {
+                            answered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(r) => panic!("unexpected status {}", r.status()),
+                        Err(_) => tokio::task::yield_now().await,
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+async fn stored_clicks(redis_url: &str, prefix: &str, content: &str, channel: &str) -> i64 {
+    let id = sharetrail::domain::ContentId::parse(content).expect("id");
+    let day = sharetrail::domain::click::day_of(sharetrail::domain::click::now_ms());
+    let key = sharetrail::store::Keys::new(prefix).content_day(&id, &day);
+    let mut conn = redis::Client::open(redis_url).expect("url").get_multiplexed_async_connection().await.expect("redis");
+    let n: Option<i64> = redis::cmd("HGET").arg(key).arg(format!("clicks:{channel}")).query_async(&mut conn).await.expect("hget");
+    n.unwrap_or(0)
+}
+
+/// The real binary, configured like a test app.
+struct Binary {
+    child: Child,
+    address: String,
+}
+
+impl Binary {
+    async fn start(redis_url: &str, prefix: &str, spool: &std::path::Path) -> Binary {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sharetrail"));
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("SHARETRAIL_")) {
+            command.env_remove(name);
+        }
+        let mut env = base_env(redis_url, prefix);
+        env.insert("SHARETRAIL_LISTEN".into(), format!("127.0.0.1:{port}"));
+        env.insert("SHARETRAIL_WORKERS".into(), "2".into());
+        env.insert("SHARETRAIL_SPOOL_DIR".into(), spool.display().to_string());
+        let child = command.envs(env).arg("serve").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("binary starts");
+        let address = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{address}/healthz")).send().await.is_ok() {
+                return Binary { child, address };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("sharetrail did not start listening");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_burst_loses_no_answered_click() {
+    let redis_url = redis_server().url();
+    let prefix = unique_prefix();
+    let spool = tempfile::tempdir().expect("spool");
+    let mut binary = Binary::start(&redis_url, &prefix, spool.path()).await;
+    let client = reqwest::Client::new();
+    let minted: serde_json::Value = client
+        .post(format!("{}/api/v1/shares", binary.address))
+        .bearer_auth(TOKEN)
+        .json(&json!({"url": "https://example.com/sigterm", "channels": ["sms"]}))
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("json");
+    let code = minted["links"][0]["code"].as_str().expect("code");
+    let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let tappers = spawn_tappers(format!("{}/{code}", binary.address), 8, stop.clone(), answered.clone());
+    while answered.load(Ordering::Relaxed) < 300 {
+        tokio::task::yield_now().await;
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(binary.child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || binary.child.wait()).await.expect("join").expect("wait");
+    stop.store(true, Ordering::Relaxed);
+    for tapper in tappers {
+        tapper.await.expect("tapper");
+    }
+    assert!(status.success(), "clean exit: {status:?}");
+    let answered = answered.load(Ordering::Relaxed) as i64;
+    let content = minted["content"]["id"].as_str().expect("id");
+    assert_eq!(stored_clicks(&redis_url, &prefix, content, "sms").await, answered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_going_away_during_a_burst_loses_nothing_and_doubles_nothing() {
+    let data = tempfile::tempdir().expect("redis dir");
+    let persistent = ["--appendonly", "yes", "--appendfsync", "always", "--dir"];
+    let dir = data.path().to_str().expect("utf-8 path");
+    let (mut redis, port) = spawn_redis_with(&[&persistent[..], &[dir]].concat());
+    let redis_url = format!("redis://127.0.0.1:{port}");
+    let app = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_REDIS_URL".into(), redis_url.clone());
+        env.insert("SHARETRAIL_TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await;
+    let body = app.mint_ok(json!({"url": "https://example.com/outage", "channels": ["whatsapp"]})).await;
+    let (content, code) = (body["content"]["id"].as_str().expect("id"), body["links"][0]["code"].as_str().expect("code"));
+    assert_eq!(app.tap(code, PHONE, &[]).await.status(), 302, "the link is cached before the outage");
+    let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let tappers = spawn_tappers(format!("{}/{code}", app.address), 4, stop.clone(), answered.clone());
+    wait_for_more(&answered, 200).await;
+
+    let _ = redis.kill();
+    let _ = redis.wait();
+    wait_for_more(&answered, 200).await;
+    let ip_tap = app.tap(code, PHONE, &[("x-forwarded-for", "192.0.2.99")]).await;
+    assert_eq!(ip_tap.status(), 302, "cached links keep redirecting while Redis is down");
+    assert!(app.app_state.tracker.recorder.flush().await.is_err(), "flush reports that Redis is away");
+    let spooled = spool_text(app.spool.path());
+    assert!(!spooled.is_empty(), "clicks wait in the spool");
+    assert!(!spooled.contains("192.0.2.99") && !spooled.contains("127.0.0.1"), "no address in the spool");
+
+    let (restarted, _) = spawn_redis_on_port(port, &[&persistent[..], &[dir]].concat());
+    wait_for_more(&answered, 200).await;
+    stop.store(true, Ordering::Relaxed);
+    for tapper in tappers {
+        tapper.await.expect("tapper");
+    }
+    flush_when_redis_is_back(&app).await;
+    let expected = answered.load(Ordering::Relaxed) as i64 + 2;
+    assert_eq!(stored_clicks(&redis_url, &app.prefix, content, "whatsapp").await, expected);
+    assert!(spool_text(app.spool.path()).is_empty(), "the spool is empty after the replay");
+    drop(restarted);
+}
+
+async fn wait_for_more(counter: &AtomicU64, more: u64) {
+    let target = counter.load(Ordering::Relaxed) + more;
+    while counter.load(Ordering::Relaxed) < target {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The reconnect takes a moment after Redis is back; flush reports when it succeeded.
+async fn flush_when_redis_is_back(app: &TestApp) {
+    for _ in 0..100 {
+        if app.app_state.tracker.recorder.flush().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("clicks were not replayed within 10 s of Redis coming back");
+}
+
+fn spool_text(dir: &std::path::Path) -> String {
+    std::fs::read_dir(dir)
+        .expect("spool dir")
+        .map(|entry| std::fs::read_to_string(entry.expect("entry").path()).expect("spool file"))
+        .collect()
+}
