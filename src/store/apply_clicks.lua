@@ -5,6 +5,7 @@
 --   z <key> <member> <n>           ZINCRBY
 --   p <key> <count> <elements…>    PFADD
 --   x <key> <maxlen> <count> <field value…>   XADD key MAXLEN ~ maxlen * …
+--   m <key> <min id>               XTRIM key MINID ~ min id (drops raw clicks past retention)
 --   t <key> <unix seconds>         EXPIREAT
 --   s <key> <seconds> <count> then <count> × (<key> <field> <n>):
 --                                  SET key NX EX seconds, and only if it was set, the HINCRBYs
@@ -28,6 +29,9 @@ while i <= n do
     local count = tonumber(ARGV[i + 3])
     redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], 'MAXLEN', '~', ARGV[i + 2], '*', unpack(ARGV, i + 4, i + 3 + count))
     i = i + 4 + count
+  elseif op == 'm' then
+    redis.call('XTRIM', KEYS[tonumber(ARGV[i + 1])], 'MINID', '~', ARGV[i + 2])
+    i = i + 3
   elseif op == 't' then
     redis.call('EXPIREAT', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
     i = i + 3

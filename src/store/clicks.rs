@@ -195,9 +195,12 @@ impl BatchBuilder<'_> {
             ("referrer", click.referrer_host.clone().unwrap_or_default()),
             ("source", click.source.clone()),
         ];
+        let oldest_kept_ms = click.at_ms - i64::from(self.policy.retention_days) * DAY_SECS * 1000;
         let group = self.group(&key);
         let index = group.key(key);
         group.streams.push((index, fields.into_iter().flat_map(|(k, v)| [k.to_owned(), v]).collect()));
+        let trim = group.stream_trims.entry(index).or_insert(oldest_kept_ms);
+        *trim = (*trim).max(oldest_kept_ms);
         group.expire(index, expire);
     }
 }
@@ -211,6 +214,8 @@ struct GroupBuilder {
     visitors: BTreeMap<usize, BTreeSet<String>>,
     streams: Vec<(usize, Vec<String>)>,
     shares: Vec<(usize, Vec<(usize, String)>)>,
+    /// Per stream, the oldest entry id (ms) to keep.
+    stream_trims: BTreeMap<usize, i64>,
     expiries: BTreeMap<usize, i64>,
 }
 
@@ -247,6 +252,9 @@ impl GroupBuilder {
         for (key, fields) in self.streams {
             args.extend(["x".into(), key.to_string(), policy.recent_clicks.to_string(), fields.len().to_string()]);
             args.extend(fields);
+        }
+        for (key, oldest_ms) in self.stream_trims {
+            args.extend(["m".into(), key.to_string(), oldest_ms.to_string()]);
         }
         for (seen, increments) in self.shares {
             args.extend(["s".into(), seen.to_string(), policy.preview_window_secs.to_string(), increments.len().to_string()]);

@@ -13,6 +13,17 @@ async fn readyz_is_ready_when_redis_answers() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["redis"], "up");
+    assert_eq!(body["geo"], "on");
+}
+
+#[tokio::test]
+async fn readyz_says_geo_is_off_without_a_database() {
+    let app = spawn_app_with(|env| {
+        env.remove("SHARETRAIL_GEOIP_DB");
+    })
+    .await;
+    let body: serde_json::Value = app.get("/readyz").await.json().await.expect("json");
+    assert_eq!((body["status"].as_str(), body["geo"].as_str()), (Some("ready"), Some("off")));
 }
 
 #[tokio::test]

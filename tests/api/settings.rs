@@ -53,3 +53,18 @@ fn help_lists_every_setting_variable() {
     }
     assert!(help.contains("serve") && help.contains("check-config"));
 }
+
+#[test]
+fn geoip_update_without_a_target_names_the_setting() {
+    let output = sharetrail(&[], &["geoip", "update"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SHARETRAIL_GEOIP_DB"));
+}
+
+#[test]
+fn a_geoip_database_that_does_not_open_stops_startup() {
+    let output = sharetrail(&[("SHARETRAIL_GEOIP_DB", "/nonexistent/city.mmdb")], &["serve"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("geo.db"), "{stderr}");
+}
