@@ -9,6 +9,7 @@ pub mod error;
 pub mod routes;
 pub mod shares;
 pub mod startup;
+pub mod stats;
 pub mod state;
 pub mod store;
 pub mod telemetry;

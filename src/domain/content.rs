@@ -35,14 +35,15 @@ impl fmt::Display for ContentId {
     }
 }
 
-/// Parses a short free-text field: trimmed, no control characters, bounded length.
-/// Empty means "not given".
-fn parse_text(field: &'static str, raw: &str, max_chars: usize) -> Result<Option<String>> {
+/// Parses a short free-text field: trimmed, bounded length, no control characters but
+/// the line breaks and tabs that `allow_breaks` admits. Empty means "not given".
+fn parse_text(field: &'static str, raw: &str, max_chars: usize, allow_breaks: bool) -> Result<Option<String>> {
     let text = raw.trim();
     if text.chars().count() > max_chars {
         return Err(AppError::invalid("invalid_field", format!("{field} is longer than {max_chars} characters")));
     }
-    if text.chars().any(char::is_control) {
+    let forbidden = |c: char| c.is_control() && !(allow_breaks && matches!(c, '\n' | '\r' | '\t'));
+    if text.chars().any(forbidden) {
         return Err(AppError::invalid("invalid_field", format!("{field} must not contain control characters")));
     }
     Ok((!text.is_empty()).then(|| text.to_owned()))
@@ -56,7 +57,9 @@ impl Title {
     pub const MAX_CHARS: usize = 300;
 
     pub fn parse(raw: &str) -> Result<Option<Title>> {
-        Ok(parse_text("title", raw, Self::MAX_CHARS)?.map(Title))
+        // Headlines sometimes come with line breaks from a CMS; they are kept (and quoted
+        // in the CSV export), other control characters are refused.
+        Ok(parse_text("title", raw, Self::MAX_CHARS, true)?.map(Title))
     }
 
     pub fn as_str(&self) -> &str {
@@ -72,7 +75,7 @@ impl Campaign {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Option<Campaign>> {
-        Ok(parse_text("campaign", raw, Self::MAX_CHARS)?.map(Campaign))
+        Ok(parse_text("campaign", raw, Self::MAX_CHARS, false)?.map(Campaign))
     }
 
     pub fn as_str(&self) -> &str {
@@ -107,6 +110,7 @@ mod tests {
         assert_eq!(Title::parse("   ").expect("ok"), None);
         assert!(Title::parse(&"x".repeat(Title::MAX_CHARS + 1)).is_err());
         assert!(Title::parse("a\u{0}b").is_err());
+        assert!(Title::parse("two\nlines").is_ok());
         assert!(Campaign::parse("spring\nsale").is_err());
         assert_eq!(Campaign::parse("spring").expect("ok").map(|c| c.0), Some("spring".into()));
     }

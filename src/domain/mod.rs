@@ -6,6 +6,7 @@ pub mod channel;
 pub mod click;
 pub mod code;
 pub mod content;
+pub mod date_range;
 pub mod link;
 pub mod target_url;
 
@@ -14,5 +15,6 @@ pub use channel::{Channel, ChannelRegistry, ShareTemplate};
 pub use click::{Click, ClickKind};
 pub use code::ShortCode;
 pub use content::{Campaign, ContentId, Title};
+pub use date_range::DateRange;
 pub use link::{Link, UtmPolicy};
 pub use target_url::TargetUrl;

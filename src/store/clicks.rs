@@ -116,6 +116,7 @@ impl BatchBuilder<'_> {
             ClickKind::Bot => {
                 self.count(content_day, format!("bots:{ch}"), click.at_ms);
                 self.count(site_day, format!("bots:{ch}"), click.at_ms);
+                self.rank(click, &day, 0);
             }
             ClickKind::Preview(platform) => {
                 let forward = channels.get(ch).is_some_and(|c| !c.is_native_platform(platform));
@@ -127,6 +128,7 @@ impl BatchBuilder<'_> {
                 self.share(seen, content_day, &fields, click.at_ms);
                 let seen = self.keys.site_preview_seen(&click.code, platform);
                 self.share(seen, site_day, &fields, click.at_ms);
+                self.rank(click, &day, 0);
             }
         }
         self.stream(click);
@@ -154,10 +156,17 @@ impl BatchBuilder<'_> {
             group.visitors.entry(index).or_default().insert(click.visitor.clone());
             group.expire(index, expire);
         }
+        self.rank(click, day, 1);
+    }
+
+    /// Adds `clicks` to the content's rank of the day. Zero still lists the content as
+    /// active that day (it had shares or bots), so listings and exports find it.
+    fn rank(&mut self, click: &Click, day: &str, clicks: i64) {
+        let expire = self.day_expiry(click.at_ms);
         let top = self.keys.site_top(day);
         let group = self.group(&top);
         let index = group.key(top);
-        *group.top.entry((index, click.content.to_string())).or_default() += 1;
+        *group.top.entry((index, click.content.to_string())).or_default() += clicks;
         group.expire(index, expire);
     }
 

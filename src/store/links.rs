@@ -30,6 +30,21 @@ pub struct StoredContent {
     pub created_ms: i64,
 }
 
+impl StoredContent {
+    /// A content from its hash; None when the hash is empty (no such content).
+    pub fn from_fields(id: &ContentId, mut fields: HashMap<String, String>) -> Option<StoredContent> {
+        if fields.is_empty() {
+            return None;
+        }
+        Some(StoredContent {
+            id: id.clone(),
+            url: fields.remove("url").unwrap_or_default(),
+            title: fields.remove("title"),
+            created_ms: fields.get("created").and_then(|c| c.parse().ok()).unwrap_or_default(),
+        })
+    }
+}
+
 impl Store {
     /// Records a content; a new title replaces the old one (a CMS may rename a post).
     pub async fn save_content(&self, id: &ContentId, url: &TargetUrl, title: Option<&Title>, now_ms: i64) -> Result<()> {
@@ -48,15 +63,7 @@ impl Store {
 
     pub async fn get_content(&self, id: &ContentId) -> Result<Option<StoredContent>> {
         let fields: HashMap<String, String> = self.conn().hgetall(self.keys.content(id)).await?;
-        if fields.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(StoredContent {
-            id: id.clone(),
-            url: fields.get("url").cloned().unwrap_or_default(),
-            title: fields.get("title").cloned(),
-            created_ms: fields.get("created").and_then(|c| c.parse().ok()).unwrap_or_default(),
-        }))
+        Ok(StoredContent::from_fields(id, fields))
     }
 
     /// The link of a content for a channel and campaign: the existing one, or a new one.

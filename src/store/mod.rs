@@ -5,6 +5,7 @@ pub mod keys;
 pub mod link_cache;
 pub mod links;
 pub mod secrets;
+pub mod stats;
 
 pub use keys::Keys;
 pub use link_cache::{CachedLink, LinkCache};

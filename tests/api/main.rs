@@ -8,4 +8,5 @@ mod links;
 mod redirect;
 mod settings;
 mod shares;
+mod stats;
 mod shares_bad_input;

@@ -2,6 +2,7 @@
 
 pub mod links;
 pub mod shares;
+pub mod stats;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -14,6 +15,10 @@ use subtle::ConstantTimeEq;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shares").route(web::post().to(shares::create)))
+        .service(web::resource("/stats").route(web::get().to(stats::site)))
+        .service(web::resource("/stats/export.csv").route(web::get().to(stats::export)))
+        .service(web::resource("/contents/{id}/stats").route(web::get().to(stats::content)))
+        .service(web::resource("/contents/{id}/clicks").route(web::get().to(stats::clicks)))
         .service(
             web::resource("/links/{code}")
                 .route(web::get().to(links::show))
