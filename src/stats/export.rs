@@ -13,7 +13,9 @@ const HEADER: &str = "date,content_id,url,title,channel,private,clicks,unique_vi
 /// The export of a range as CSV text (RFC 4180, CRLF line ends).
 pub async fn export_csv(store: &Store, channels: &ChannelRegistry, range: &DateRange) -> Result<String> {
     let days = range.days();
-    let ranked: Vec<ContentId> = store.ranked_contents(&days).await?.into_iter().map(|(id, _)| id).collect();
+    let today = crate::domain::click::day_of(crate::domain::click::now_ms());
+    let (_, ranked) = store.ranked_contents(&days, &today, 0, None).await?;
+    let ranked: Vec<ContentId> = ranked.into_iter().map(|(id, _)| id).collect();
     let mut csv = String::from(HEADER);
     for ids in ranked.chunks(CONTENTS_PER_ROUND) {
         let metas = store.get_contents(ids).await?;

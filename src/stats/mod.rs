@@ -3,6 +3,7 @@
 
 pub mod export;
 
+use crate::domain::click::{day_of, now_ms};
 use crate::domain::{ChannelRegistry, ContentId, DateRange};
 use crate::error::{AppError, Result};
 use crate::store::Store;
@@ -116,10 +117,11 @@ pub struct Page {
 /// The site report for a range.
 pub async fn site_report(store: &Store, channels: &ChannelRegistry, range: &DateRange, page: &Page) -> Result<SiteReport> {
     let days = range.days();
-    let summed = sum_days(&store.site_days(&days).await?);
+    let today = day_of(now_ms());
+    let summed = store.site_sum(&days, &today).await?;
     let names = channels.names();
     let (unique, unique_by_channel) = store.site_visitors(&days, &names).await?;
-    let (contents, total_contents) = content_rows(store, channels, &days, page).await?;
+    let (contents, total_contents) = content_rows(store, channels, &days, &today, page).await?;
     Ok(SiteReport {
         from: days.first().cloned().unwrap_or_default(),
         to: days.last().cloned().unwrap_or_default(),
@@ -134,47 +136,46 @@ pub async fn site_report(store: &Store, channels: &ChannelRegistry, range: &Date
     })
 }
 
-async fn content_rows(store: &Store, channels: &ChannelRegistry, days: &[String], page: &Page) -> Result<(Vec<ContentRow>, usize)> {
-    let ranked = store.ranked_contents(days).await?;
-    let (chosen, total): (Vec<(ContentId, i64, StoredContent)>, usize) = match page.search.as_deref().map(str::to_lowercase) {
-        Some(needle) if !needle.is_empty() => {
-            let ids: Vec<ContentId> = ranked.iter().map(|(id, _)| id.clone()).collect();
-            let metas = store.get_contents(&ids).await?;
-            let matching: Vec<_> = ranked
+async fn content_rows(store: &Store, channels: &ChannelRegistry, days: &[String], today: &str, page: &Page) -> Result<(Vec<ContentRow>, usize)> {
+    let needle = page.search.as_deref().map(str::to_lowercase).filter(|n| !n.is_empty());
+    let (chosen, total) = match needle {
+        None => {
+            let (total, ranked) = store.ranked_contents(days, today, page.offset, Some(page.limit)).await?;
+            (with_meta(store, ranked).await?, total)
+        }
+        Some(needle) => {
+            let (_, ranked) = store.ranked_contents(days, today, 0, None).await?;
+            let matching: Vec<_> = with_meta(store, ranked)
+                .await?
                 .into_iter()
-                .zip(metas)
-                .filter_map(|((id, clicks), meta)| meta.map(|m| (id, clicks, m)))
                 .filter(|(_, _, m)| m.url.to_lowercase().contains(&needle) || m.title.as_deref().is_some_and(|t| t.to_lowercase().contains(&needle)))
                 .collect();
             let total = matching.len();
             (matching.into_iter().skip(page.offset).take(page.limit).collect(), total)
         }
-        _ => {
-            let total = ranked.len();
-            let window: Vec<(ContentId, i64)> = ranked.into_iter().skip(page.offset).take(page.limit).collect();
-            let ids: Vec<ContentId> = window.iter().map(|(id, _)| id.clone()).collect();
-            let metas = store.get_contents(&ids).await?;
-            (window.into_iter().zip(metas).filter_map(|((id, clicks), meta)| meta.map(|m| (id, clicks, m))).collect(), total)
-        }
     };
     let ids: Vec<ContentId> = chosen.iter().map(|(id, ..)| id.clone()).collect();
-    let per_content = store.contents_days(&ids, days).await?;
+    let sums = store.contents_sums(&ids, days, today).await?;
     let rows = chosen
         .into_iter()
-        .zip(per_content)
-        .map(|((id, clicks, meta), content_days)| {
-            let summed = sum_days(&content_days);
-            ContentRow {
-                id: id.to_string(),
-                url: meta.url,
-                title: meta.title,
-                clicks,
-                shares: prefix_total(&summed, "shares:"),
-                channels: ordered(&by_prefix(&summed, "clicks:"), channels),
-            }
+        .zip(sums)
+        .map(|((id, clicks, meta), summed)| ContentRow {
+            id: id.to_string(),
+            url: meta.url,
+            title: meta.title,
+            clicks,
+            shares: prefix_total(&summed, "shares:"),
+            channels: ordered(&by_prefix(&summed, "clicks:"), channels),
         })
         .collect();
     Ok((rows, total))
+}
+
+/// Ranked contents with their stored url and title (contents gone from the store dropped).
+async fn with_meta(store: &Store, ranked: Vec<(ContentId, i64)>) -> Result<Vec<(ContentId, i64, StoredContent)>> {
+    let ids: Vec<ContentId> = ranked.iter().map(|(id, _)| id.clone()).collect();
+    let metas = store.get_contents(&ids).await?;
+    Ok(ranked.into_iter().zip(metas).filter_map(|((id, clicks), meta)| meta.map(|m| (id, clicks, m))).collect())
 }
 
 /// One content's report for a range; 404 for an unknown content.

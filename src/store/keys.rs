@@ -77,6 +77,26 @@ impl Keys {
         format!("{}{{site}}:top:{day}", self.prefix)
     }
 
+    /// Hash: a content's counters summed over past days `from..=to` (a cache).
+    pub fn content_sum(&self, id: &ContentId, from: &str, to: &str) -> String {
+        format!("{}c:{{{id}}}:sum:{from}:{to}", self.prefix)
+    }
+
+    /// Hash: site-wide counters summed over past days `from..=to` (a cache).
+    pub fn site_sum(&self, from: &str, to: &str) -> String {
+        format!("{}{{site}}:sum:{from}:{to}", self.prefix)
+    }
+
+    /// Sorted set: contents by clicks over past days `from..=to` (a cache).
+    pub fn rank_past(&self, from: &str, to: &str) -> String {
+        format!("{}{{site}}:rank:{from}:{to}", self.prefix)
+    }
+
+    /// Sorted set: contents by clicks over `from..=to` including today (a seconds-long cache).
+    pub fn rank_live(&self, from: &str, to: &str) -> String {
+        format!("{}{{site}}:rank:{from}:{to}:live", self.prefix)
+    }
+
     /// The site-wide twin of [`Keys::content_preview_seen`] (another slot on a cluster).
     pub fn site_preview_seen(&self, code: &ShortCode, platform: &str) -> String {
         format!("{}{{site}}:pv:{code}:{platform}", self.prefix)

@@ -4,8 +4,32 @@
 use super::Store;
 use super::links::StoredContent;
 use crate::domain::ContentId;
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+static SUM_DAYS: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("sum_days.lua")));
+static RANK_CONTENTS: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("rank_contents.lua")));
+
+/// How long sums and rankings of past days are cached. Past days change only by late
+/// clicks (a spool replay), which show within this time.
+const PAST_CACHE_SECS: u64 = 600;
+/// How long a ranking that includes today is reused: a dashboard reload within it costs
+/// one read.
+const LIVE_CACHE_SECS: u64 = 5;
+
+/// Days before `today` (cacheable) and the rest (today, and later days in the range).
+fn split_days<'a>(days: &'a [String], today: &str) -> (&'a [String], &'a [String]) {
+    days.split_at(days.partition_point(|d| d.as_str() < today))
+}
+
+/// The keys of one sum over a range of days.
+struct SumRange {
+    /// Where the past days' sum is cached (None when no day is past).
+    cache: Option<String>,
+    past: Vec<String>,
+    live: Vec<String>,
+}
 
 /// A day's counters: field (`clicks:whatsapp`, `dev:pc`, …) → count.
 pub type DayCounters = HashMap<String, i64>;
@@ -14,11 +38,6 @@ pub type DayCounters = HashMap<String, i64>;
 pub type RawClick = HashMap<String, String>;
 
 impl Store {
-    /// Site-wide counters, one map per day asked.
-    pub async fn site_days(&self, days: &[String]) -> Result<Vec<DayCounters>> {
-        self.hgetall_many(days.iter().map(|d| self.keys.site_day(d))).await
-    }
-
     /// A content's counters, one map per day asked.
     pub async fn content_days(&self, id: &ContentId, days: &[String]) -> Result<Vec<DayCounters>> {
         self.hgetall_many(days.iter().map(|d| self.keys.content_day(id, d))).await
@@ -67,14 +86,98 @@ impl Store {
         Ok((total, channels.iter().map(|c| c.to_string()).zip(counts).collect()))
     }
 
-    /// Contents active in the days (clicks, shares or bots), most clicked first.
-    pub async fn ranked_contents(&self, days: &[String]) -> Result<Vec<(ContentId, i64)>> {
-        let keys: Vec<String> = days.iter().map(|d| self.keys.site_top(d)).collect();
-        let ranked: Vec<(String, f64)> = redis::cmd("ZUNION").arg(keys.len()).arg(&keys).arg("WITHSCORES").query_async(&mut self.conn()).await?;
-        let mut ranked: Vec<(ContentId, i64)> =
-            ranked.into_iter().filter_map(|(id, score)| ContentId::parse(&id).map(|id| (id, score as i64))).collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(ranked)
+    /// Contents active in the days (clicks, shares or bots), most clicked first: how many
+    /// there are, and ranks `start..start + count` (all from `start` with `count` None).
+    /// The union of past days is cached, so a request costs a union of two sets.
+    pub async fn ranked_contents(&self, days: &[String], today: &str, start: usize, count: Option<usize>) -> Result<(usize, Vec<(ContentId, i64)>)> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok((0, Vec::new()));
+        };
+        let (past, live) = split_days(days, today);
+        let mut invocation = RANK_CONTENTS.prepare_invoke();
+        let past_to = past.last().map_or(first.as_str(), String::as_str);
+        invocation.key(self.keys.rank_past(first, past_to)).key(self.keys.rank_live(first, last));
+        for day in past.iter().chain(live) {
+            invocation.key(self.keys.site_top(day));
+        }
+        let stop = count.map_or(-1, |n| (start + n) as i64 - 1);
+        invocation.arg(past.len()).arg(PAST_CACHE_SECS).arg(LIVE_CACHE_SECS).arg(start).arg(stop);
+        let reply: Vec<String> = invocation.invoke_async(&mut self.conn()).await?;
+        let mut reply = reply.into_iter();
+        let total = reply.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let mut ranked = Vec::new();
+        while let (Some(id), Some(score)) = (reply.next(), reply.next()) {
+            let id = ContentId::parse(&id).ok_or_else(|| AppError::Internal(format!("ranking holds a bad content id {id:?}")))?;
+            ranked.push((id, score.parse::<f64>().unwrap_or(0.0) as i64));
+        }
+        Ok((total, ranked))
+    }
+
+    /// Site-wide counters summed over the days (past days from a cache).
+    pub async fn site_sum(&self, days: &[String], today: &str) -> Result<DayCounters> {
+        let (Some(first), Some(_)) = (days.first(), days.last()) else {
+            return Ok(DayCounters::new());
+        };
+        let (past, live) = split_days(days, today);
+        let cache = past.last().map(|to| self.keys.site_sum(first, to));
+        let mut sums = self.sum_ranges(vec![SumRange { cache, past: past.iter().map(|d| self.keys.site_day(d)).collect(), live: live.iter().map(|d| self.keys.site_day(d)).collect() }]).await?;
+        Ok(sums.pop().unwrap_or_default())
+    }
+
+    /// Each content's counters summed over the days (past days from a cache).
+    pub async fn contents_sums(&self, ids: &[ContentId], days: &[String], today: &str) -> Result<Vec<DayCounters>> {
+        let Some(first) = days.first() else {
+            return Ok(ids.iter().map(|_| DayCounters::new()).collect());
+        };
+        let (past, live) = split_days(days, today);
+        let ranges = ids
+            .iter()
+            .map(|id| SumRange {
+                cache: past.last().map(|to| self.keys.content_sum(id, first, to)),
+                past: past.iter().map(|d| self.keys.content_day(id, d)).collect(),
+                live: live.iter().map(|d| self.keys.content_day(id, d)).collect(),
+            })
+            .collect();
+        self.sum_ranges(ranges).await
+    }
+
+    /// One pipeline: the cached sum of each range's past days, and its live days' hashes.
+    async fn sum_ranges(&self, ranges: Vec<SumRange>) -> Result<Vec<DayCounters>> {
+        let invocations: Vec<Option<redis::ScriptInvocation<'_>>> = ranges
+            .iter()
+            .map(|range| {
+                range.cache.as_ref().map(|cache| {
+                    let mut invocation = SUM_DAYS.prepare_invoke();
+                    invocation.key(cache).key(&range.past).arg(PAST_CACHE_SECS);
+                    invocation
+                })
+            })
+            .collect();
+        let mut pipe = redis::pipe();
+        pipe.load_script(&SUM_DAYS).ignore();
+        for (range, invocation) in ranges.iter().zip(&invocations) {
+            if let Some(invocation) = invocation {
+                pipe.invoke_script(invocation);
+            }
+            for key in &range.live {
+                pipe.hgetall(key);
+            }
+        }
+        let replies: Vec<redis::Value> = pipe.query_async(&mut self.conn()).await?;
+        let mut replies = replies.into_iter();
+        let mut sums = Vec::with_capacity(ranges.len());
+        for range in &ranges {
+            let parts = usize::from(range.cache.is_some()) + range.live.len();
+            let mut summed = DayCounters::new();
+            for reply in replies.by_ref().take(parts) {
+                let part: DayCounters = redis::from_redis_value(reply).map_err(|e| AppError::Internal(format!("unexpected reply to a day sum: {e}")))?;
+                for (field, n) in part {
+                    *summed.entry(field).or_default() += n;
+                }
+            }
+            sums.push(summed);
+        }
+        Ok(sums)
     }
 
     /// Several contents at once, in the order asked (None for unknown ids).
