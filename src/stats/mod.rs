@@ -1,7 +1,9 @@
 //! Stats reports, answered from the daily aggregates the click writer keeps: which private
 //! channels carry which content, over a range of days. Shared by the API and the admin UI.
 
+pub mod chart;
 pub mod export;
+pub mod format;
 
 use crate::domain::click::{day_of, now_ms};
 use crate::domain::{ChannelRegistry, ContentId, DateRange};
