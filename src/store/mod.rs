@@ -4,7 +4,10 @@ pub mod clicks;
 pub mod keys;
 pub mod link_cache;
 pub mod links;
+pub mod login_throttle;
 pub mod secrets;
+pub mod sessions;
+pub mod tokens;
 
 pub use keys::Keys;
 pub use link_cache::{CachedLink, LinkCache};
