@@ -3,7 +3,7 @@
 
 use super::secret::secrets_match;
 use crate::error::{AppError, Result};
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 
@@ -45,6 +45,18 @@ impl AdminPassword {
     }
 }
 
+/// The argon2id hash of a password as a PHC string, with argon2's default (OWASP)
+/// parameters and a random salt, for `admin_password_hash`.
+pub fn hash(password: &str) -> Result<String> {
+    if password.is_empty() {
+        return Err(AppError::invalid("empty_password", "the password is empty"));
+    }
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| AppError::Internal(format!("argon2: {e}")))?;
+    Ok(hash.to_string())
+}
+
 /// Never prints the password or its hash.
 impl fmt::Debug for AdminPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,7 +70,7 @@ impl fmt::Debug for AdminPassword {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argon2::{Params, PasswordHasher};
+    use argon2::Params;
 
     fn secret(s: &str) -> Option<SecretString> {
         Some(SecretString::from(s.to_owned()))
