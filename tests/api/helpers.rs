@@ -86,7 +86,7 @@ fn try_spawn_redis(port: u16, extra: &[&str]) -> Option<(Child, u16)> {
     None
 }
 
-fn die_with_parent(command: &mut Command) {
+pub fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {

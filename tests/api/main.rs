@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_client;
+mod browser;
 mod clicks;
 mod faults;
 mod health;

@@ -23,13 +23,18 @@ struct TokenRow {
     last4: String,
 }
 
+struct CreatedToken {
+    label: String,
+    token: String,
+}
+
 #[derive(askama::Template)]
 #[template(path = "admin/tokens.html")]
 struct TokensPage {
     frame: Frame,
     tokens: Vec<TokenRow>,
     /// The token just created, shown this once.
-    created: Option<String>,
+    created: Option<CreatedToken>,
     /// The label field's value and error, when the form was refused.
     label: String,
     label_error: Option<String>,
@@ -78,9 +83,8 @@ pub async fn create(session: AdminSession, form: web::Form<CreateForm>, state: w
         }
     };
     let token = state.store.create_token(&label, now_ms()).await?;
-    let notice = Notice::success(format!("Token “{}” created. Copy it now: it will not be shown again.", label.as_str()));
-    let mut page = TokensPage::new(&session, &state, Some(notice)).await?;
-    page.created = Some(token.expose().to_owned());
+    let mut page = TokensPage::new(&session, &state, None).await?;
+    page.created = Some(CreatedToken { label: label.as_str().to_owned(), token: token.expose().to_owned() });
     render(StatusCode::OK, &page)
 }
 
