@@ -3,7 +3,7 @@
 
 use super::page::Frame;
 use crate::error::{AppError, log_cause_chain};
-use actix_web::error::UrlencodedError;
+use actix_web::error::{QueryPayloadError, UrlencodedError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
@@ -108,4 +108,9 @@ pub fn form_error(err: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
         other => AppError::invalid("invalid_form", other.to_string()),
     };
     AdminError::Page(error).into()
+}
+
+/// A query string that cannot be read is a 400 page, not the API's JSON.
+pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    AdminError::Page(AppError::invalid("invalid_query", err.to_string())).into()
 }

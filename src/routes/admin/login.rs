@@ -71,17 +71,20 @@ pub async fn submit(req: HttpRequest, form: web::Form<LoginForm>, state: web::Da
     let next = safe_next(form.next.as_deref());
     let client = client_key(&req, &state);
     if state.store.login_failures(&client).await? >= MAX_FAILURES {
+        tracing::warn!("admin login refused: too many failures from one client");
         let notice = Notice::error("Too many failed logins. Wait 15 minutes, then try again.");
         let mut response = login_page(&req, &state, StatusCode::TOO_MANY_REQUESTS, next, form.username.clone(), Some(notice))?;
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(FAILURE_WINDOW.as_secs()));
         return Ok(response);
     }
     if !credentials_valid(&state, &form.username, &form.password).await? {
+        tracing::warn!("admin login failed: wrong user name or password");
         state.store.record_login_failure(&client, FAILURE_WINDOW).await?;
         let notice = Notice::error("Wrong user name or password.");
         return login_page(&req, &state, StatusCode::UNAUTHORIZED, next, form.username.clone(), Some(notice));
     }
     state.store.clear_login_failures(&client).await?;
+    tracing::info!("admin logged in");
     start_session(&req, &state, next.as_deref().unwrap_or("/admin")).await
 }
 
@@ -89,6 +92,7 @@ pub async fn submit(req: HttpRequest, form: web::Form<LoginForm>, state: web::Da
 pub async fn logout(session: AdminSession, form: web::Form<CsrfForm>, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     session.check_csrf(form.csrf.as_deref())?;
     state.store.delete_session(session.id()).await?;
+    tracing::info!("admin logged out");
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin/login?logged_out=1"))
         .cookie(expired_cookie(&state, COOKIE))

@@ -25,6 +25,7 @@ use actix_web::web;
 /// Mounts the admin UI; call it inside `web::scope("/admin")`.
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::FormConfig::default().limit(16 * 1024).error_handler(error::form_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .service(web::resource(["", "/"]).route(web::get().to(dashboard::show)))
         .service(web::resource("/login").route(web::get().to(login::form)).route(web::post().to(login::submit)))
         .service(web::resource("/logout").route(web::post().to(login::logout)))

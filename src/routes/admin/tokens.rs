@@ -83,6 +83,7 @@ pub async fn create(session: AdminSession, form: web::Form<CreateForm>, state: w
         }
     };
     let token = state.store.create_token(&label, now_ms()).await?;
+    tracing::info!(label = label.as_str(), last4 = token.last4(), "API token created");
     let mut page = TokensPage::new(&session, &state, None).await?;
     page.created = Some(CreatedToken { label: label.as_str().to_owned(), token: token.expose().to_owned() });
     render(StatusCode::OK, &page)
@@ -93,6 +94,9 @@ pub async fn revoke(session: AdminSession, digest: web::Path<String>, form: web:
     session.check_csrf(form.csrf.as_deref())?;
     let digest = TokenDigest::parse(&digest).ok_or(AppError::NotFound("token"))?;
     let revoked = state.store.revoke_token(&digest).await?;
+    if revoked {
+        tracing::info!(token = &digest.as_str()[..12], "API token revoked");
+    }
     let location = if revoked { "/admin/tokens?revoked=1" } else { "/admin/tokens?revoked=0" };
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish())
 }
