@@ -23,3 +23,9 @@ ensure_redis_server() {
   # Debian starts a system Redis on 6379 when it installs one; that is fine for
   # scripts/run (it is reused) and irrelevant to the tests (they use their own port).
 }
+
+# Makes sure headless Chromium and its WebDriver are installed, for the admin UI's
+# browser tests (tests/api/browser.rs expects /usr/bin/chromium and /usr/bin/chromedriver).
+ensure_browser() {
+  ensure_packages chromium chromium-driver
+}

@@ -1,4 +1,5 @@
-//! The command line: `sharetrail [serve]`, `sharetrail check-config`.
+//! The command line: `sharetrail [serve]`, `sharetrail check-config`, `sharetrail hash-password`,
+//! `sharetrail geoip update`.
 
 use crate::config::ENV_VARS;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -22,6 +23,9 @@ pub enum Command {
     Serve,
     /// Load and check the settings, print a summary without secrets, and exit.
     CheckConfig,
+    /// Read a password from standard input and print its argon2 hash, for
+    /// SHARETRAIL_ADMIN_PASSWORD_HASH (admin_password_hash), so no file holds the password.
+    HashPassword,
     /// Manage the GeoIP database.
     Geoip {
         #[command(subcommand)]

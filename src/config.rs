@@ -3,7 +3,7 @@
 //! A missing or malformed setting stops startup with a message that names it.
 
 use crate::clicks::classify::ClassifierConfig;
-use crate::domain::{AllowedHosts, Channel, ChannelRegistry, ShareTemplate, UtmPolicy};
+use crate::domain::{AdminPassword, AllowedHosts, Channel, ChannelRegistry, ShareTemplate, UtmPolicy};
 use crate::enrich::client_ip::TrustedProxies;
 use crate::error::{AppError, Result};
 use secrecy::SecretString;
@@ -45,6 +45,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("SHARETRAIL_PUBLIC_URL", "public_url", Kind::Text),
     var("SHARETRAIL_API_TOKEN", "api_token", Kind::Text),
     var("SHARETRAIL_ADMIN_PASSWORD", "admin_password", Kind::Text),
+    var("SHARETRAIL_ADMIN_PASSWORD_HASH", "admin_password_hash", Kind::Text),
     var("SHARETRAIL_ALLOWED_HOSTS", "allowed_hosts", Kind::List),
     var("SHARETRAIL_DEFAULT_CHANNELS", "default_channels", Kind::List),
     var("SHARETRAIL_CODE_LENGTH", "code_length", Kind::Int),
@@ -84,7 +85,8 @@ pub struct Settings {
     /// None: short links use `http://` + the bound address.
     pub public_url: Option<Url>,
     pub api_token: Option<SecretString>,
-    pub admin_password: Option<SecretString>,
+    /// None: the admin UI is disabled.
+    pub admin_password: Option<AdminPassword>,
     pub allowed_hosts: AllowedHosts,
     pub default_channels: Vec<Arc<Channel>>,
     pub code_length: usize,
@@ -141,6 +143,7 @@ struct Raw {
     public_url: String,
     api_token: String,
     admin_password: String,
+    admin_password_hash: String,
     allowed_hosts: Vec<String>,
     default_channels: Vec<String>,
     code_length: u64,
@@ -245,7 +248,7 @@ impl Settings {
             listen: raw.listen.parse().map_err(|e| AppError::config("listen", format!("`{}` is not an address:port: {e}", raw.listen)))?,
             public_url: parse_public_url(&raw.public_url)?,
             api_token: secret(raw.api_token),
-            admin_password: secret(raw.admin_password),
+            admin_password: AdminPassword::parse(secret(raw.admin_password), secret(raw.admin_password_hash))?,
             allowed_hosts: AllowedHosts::parse(&raw.allowed_hosts)?,
             default_channels,
             code_length: in_range("code_length", raw.code_length, 6..=32)?,

@@ -17,6 +17,9 @@ pub enum AppError {
     /// No or wrong API token.
     #[error("missing or invalid API token")]
     Unauthorized,
+    /// A form without the right CSRF token: it expired or came from another site.
+    #[error("this form has expired or did not come from this site; reload the page and try again")]
+    Forbidden,
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -59,6 +62,7 @@ impl AppError {
         match self {
             AppError::Invalid { code, .. } => code,
             AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Gone => "gone",
             AppError::HostNotAllowed(_) => "host_not_allowed",
@@ -96,6 +100,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Gone => StatusCode::GONE,
             AppError::HostNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -26,7 +26,27 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(settings).await,
+        Command::HashPassword => hash_password(),
         Command::Geoip { action: GeoipAction::Update } => update_geoip(&settings).await,
+    }
+}
+
+/// Prints the argon2 hash of the first line of standard input.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("sharetrail: cannot read the password from standard input: {e}");
+        return ExitCode::from(2);
+    }
+    match sharetrail::domain::password::hash(line.trim_end_matches(['\r', '\n'])) {
+        Ok(phc) => {
+            println!("{phc}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sharetrail: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -148,6 +148,9 @@ pub fn describe(settings: &Settings) {
         None => tracing::warn!("SHARETRAIL_GEOIP_DB is not set: geo is off, every country is \"unknown\" (see `sharetrail geoip update`)"),
     }
     if settings.api_token.is_none() {
-        tracing::warn!("SHARETRAIL_API_TOKEN is not set: the API refuses every request");
+        tracing::warn!("SHARETRAIL_API_TOKEN is not set: the API accepts only tokens created in the admin UI");
+    }
+    if settings.admin_password.is_none() {
+        tracing::warn!("SHARETRAIL_ADMIN_PASSWORD (or _HASH) is not set: the admin UI at /admin is disabled");
     }
 }

@@ -1,5 +1,6 @@
 //! Every route, registered by one function that `startup` (and so every test) calls.
 
+pub mod admin;
 pub mod api;
 pub mod health;
 pub mod redirect;
@@ -24,6 +25,7 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .service(web::scope("/api/v1").configure(api::register))
+        .service(admin::scope())
         .service(
             web::resource("/{code}")
                 .route(web::get().to(redirect::follow))

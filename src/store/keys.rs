@@ -112,6 +112,24 @@ impl Keys {
     pub fn day_secret(&self, day: &str) -> String {
         format!("{}secret:{day}", self.prefix)
     }
+
+    /// Hash: API tokens created in the admin UI, by the SHA-256 hex of the token →
+    /// JSON `{label, created, last4}`. The token itself is never stored.
+    pub fn api_tokens(&self) -> String {
+        format!("{}tokens", self.prefix)
+    }
+
+    /// Hash with a sliding TTL: one admin session (`csrf`, `created`), under the SHA-256
+    /// hex of the session id, so the ids in cookies are not readable from Redis.
+    pub fn admin_session(&self, id_digest: &str) -> String {
+        format!("{}admin:session:{id_digest}", self.prefix)
+    }
+
+    /// Counter with a TTL: failed admin logins of one client, under a keyed hash of its
+    /// address (never the address itself).
+    pub fn admin_login_failures(&self, client: &str) -> String {
+        format!("{}admin:login-failures:{client}", self.prefix)
+    }
 }
 
 /// The hash tag of a key (the text between its first `{` and the next `}`), which decides

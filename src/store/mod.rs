@@ -4,8 +4,11 @@ pub mod clicks;
 pub mod keys;
 pub mod link_cache;
 pub mod links;
+pub mod login_throttle;
 pub mod secrets;
+pub mod sessions;
 pub mod stats;
+pub mod tokens;
 
 pub use keys::Keys;
 pub use link_cache::{CachedLink, LinkCache};

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "test-token-0123456789";
+/// The admin UI's password in every test app.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 /// A redis-server owned by this test process.
 pub struct RedisServer {
@@ -84,7 +86,7 @@ fn try_spawn_redis(port: u16, extra: &[&str]) -> Option<(Child, u16)> {
     None
 }
 
-fn die_with_parent(command: &mut Command) {
+pub fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
@@ -144,6 +146,7 @@ pub fn base_env(redis_url: &str, prefix: &str) -> BTreeMap<String, String> {
         ("SHARETRAIL_REDIS_URL", redis_url),
         ("SHARETRAIL_REDIS_PREFIX", prefix),
         ("SHARETRAIL_API_TOKEN", TOKEN),
+        ("SHARETRAIL_ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("SHARETRAIL_ALLOWED_HOSTS", "example.com,bücher.example"),
         ("SHARETRAIL_WORKERS", "1"),
         ("SHARETRAIL_GEOIP_DB", GEO_DB),

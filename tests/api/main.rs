@@ -1,5 +1,8 @@
 //! Black-box tests of the HTTP API against a real Redis.
 
+mod admin;
+mod admin_client;
+mod browser;
 mod clicks;
 mod faults;
 mod health;

@@ -4,14 +4,14 @@ pub mod links;
 pub mod shares;
 pub mod stats;
 
+use crate::domain::secret::secrets_match;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
-use std::future::{Ready, ready};
-use subtle::ConstantTimeEq;
+use std::future::Future;
+use std::pin::Pin;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shares").route(web::post().to(shares::create)))
@@ -26,13 +26,14 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// A request that carried a valid API token. Handlers take it as an argument, so a
+/// A request that carried a valid API token: the bootstrap token of the settings, or
+/// one created in the admin UI and not revoked. Handlers take it as an argument, so a
 /// route cannot forget to check.
 pub struct ApiCaller;
 
 impl FromRequest for ApiCaller {
     type Error = AppError;
-    type Future = Ready<Result<ApiCaller, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiCaller, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let presented = req
@@ -40,20 +41,21 @@ impl FromRequest for ApiCaller {
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let expected = req.app_data::<web::Data<AppState>>().and_then(|s| s.settings.api_token.clone());
-        let valid = match (presented, expected) {
-            (Some(presented), Some(expected)) => tokens_match(presented, expected.expose_secret()),
-            _ => false,
-        };
-        ready(if valid { Ok(ApiCaller) } else { Err(AppError::Unauthorized) })
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(presented), Some(state)) = (presented, state) else {
+                return Err(AppError::Unauthorized);
+            };
+            let bootstrap = state.settings.api_token.as_ref().is_some_and(|t| secrets_match(&presented, t.expose_secret()));
+            // Read from Redis on every request (no cache), so a revoked token is refused
+            // at once by every instance.
+            if bootstrap || state.store.token_is_valid(&presented).await? {
+                Ok(ApiCaller)
+            } else {
+                Err(AppError::Unauthorized)
+            }
+        })
     }
-}
-
-/// Compares digests in constant time, so neither the content nor the length of the
-/// token leaks through timing.
-fn tokens_match(presented: &str, expected: &str) -> bool {
-    let a = Sha256::digest(presented.as_bytes());
-    let b = Sha256::digest(expected.as_bytes());
-    a.as_slice().ct_eq(b.as_slice()).into()
 }
