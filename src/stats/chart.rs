@@ -3,8 +3,8 @@
 
 use super::DayRow;
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 220.0;
+const WIDTH: f64 = 1000.0;
+const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 24.0;
 const TOP: f64 = 8.0;
@@ -52,8 +52,16 @@ pub struct LegendItem {
     pub label: String,
 }
 
-/// The chart of `days`; `series` are (channel name, label) in the order to stack them.
-pub fn stacked_days(days: &[DayRow], series: &[(String, String)]) -> StackedChart {
+/// A series of the chart: a channel, its label and its colour index.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub label: String,
+    pub color: usize,
+}
+
+/// The chart of `days`; `series` in the order to stack them, bottom up.
+pub fn stacked_days(days: &[DayRow], series: &[Series]) -> StackedChart {
     let max = days.iter().map(|d| d.clicks).max().unwrap_or(0).max(1);
     let scale_max = nice_ceiling(max);
     let plot_height = HEIGHT - BOTTOM - TOP;
@@ -66,12 +74,11 @@ pub fn stacked_days(days: &[DayRow], series: &[(String, String)]) -> StackedChar
             let mut y = HEIGHT - BOTTOM;
             let segments = series
                 .iter()
-                .enumerate()
-                .filter_map(|(s, (name, label))| {
-                    let value = *day.channels.get(name)?;
+                .filter_map(|series| {
+                    let value = *day.channels.get(&series.name)?;
                     let height = value as f64 / scale_max as f64 * plot_height;
                     y -= height;
-                    Some(Segment { y, height, series: s, title: format!("{} · {label}: {value}", day.date) })
+                    Some(Segment { y, height, series: series.color, title: format!("{} · {}: {value}", day.date, series.label) })
                 })
                 .collect();
             BarColumn { x: LEFT + i as f64 * slot + (slot - bar_width) / 2.0, width: bar_width, segments }
@@ -87,18 +94,18 @@ pub fn stacked_days(days: &[DayRow], series: &[(String, String)]) -> StackedChar
         .filter(|(i, _)| i % every == 0)
         .map(|(i, day)| Tick { pos: LEFT + (i as f64 + 0.5) * slot, label: day.date.get(5..).unwrap_or(&day.date).to_owned() })
         .collect();
-    let legend = series.iter().enumerate().map(|(s, (_, label))| LegendItem { series: s, label: label.clone() }).collect();
+    let legend = series.iter().map(|s| LegendItem { series: s.color, label: s.label.clone() }).collect();
     StackedChart { width: WIDTH, height: HEIGHT, plot_left: LEFT, plot_bottom: HEIGHT - BOTTOM, bars, y_ticks, x_labels, legend }
 }
 
-/// The smallest 1, 2 or 5 × 10^k that is at least `n` and divisible by 4, so ticks are round.
+/// A round top for the scale: four ticks of 1, 2 or 5 × 10^k each, at least `n` in all.
 fn nice_ceiling(n: i64) -> i64 {
+    let wanted_step = (n.max(1) + 3) / 4;
     let mut magnitude = 1;
     loop {
         for step in [1, 2, 5] {
-            let candidate = step * magnitude;
-            if candidate >= n && (candidate % 4 == 0 || candidate < 4) {
-                return candidate.max(4);
+            if step * magnitude >= wanted_step {
+                return step * magnitude * 4;
             }
         }
         magnitude *= 10;
@@ -117,7 +124,10 @@ mod tests {
 
     #[test]
     fn segments_stack_bottom_up_in_series_order_and_fit_the_plot() {
-        let series = vec![("whatsapp".to_owned(), "WhatsApp".to_owned()), ("sms".to_owned(), "SMS".to_owned())];
+        let series = vec![
+            Series { name: "whatsapp".into(), label: "WhatsApp".into(), color: 0 },
+            Series { name: "sms".into(), label: "SMS".into(), color: 1 },
+        ];
         let chart = stacked_days(&[day("2026-11-22", &[("whatsapp", 30), ("sms", 10)]), day("2026-11-23", &[])], &series);
         let first = &chart.bars[0];
         assert_eq!(first.segments.len(), 2);
@@ -134,8 +144,9 @@ mod tests {
     #[test]
     fn the_scale_is_round() {
         assert_eq!(nice_ceiling(1), 4);
-        assert_eq!(nice_ceiling(7), 20);
-        assert_eq!(nice_ceiling(40), 100);
+        assert_eq!(nice_ceiling(4), 4);
+        assert_eq!(nice_ceiling(7), 8);
+        assert_eq!(nice_ceiling(40), 40);
         assert_eq!(nice_ceiling(101), 200);
         assert_eq!(nice_ceiling(1234), 2000);
     }

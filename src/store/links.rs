@@ -135,6 +135,17 @@ impl Store {
         Err(AppError::Internal(format!("no free code after {CODE_ATTEMPTS} attempts")))
     }
 
+    /// The newest contents, newest first.
+    pub async fn recent_contents(&self, limit: usize) -> Result<Vec<ContentId>> {
+        let ids: Vec<String> = self.conn().zrevrange(self.keys.contents(), 0, limit as isize - 1).await?;
+        Ok(ids.iter().filter_map(|id| ContentId::parse(id)).collect())
+    }
+
+    /// How many contents have links.
+    pub async fn count_contents(&self) -> Result<usize> {
+        Ok(self.conn().zcard(self.keys.contents()).await?)
+    }
+
     /// One link by code, or None.
     pub async fn get_link(&self, code: &ShortCode) -> Result<Option<Link>> {
         let fields: HashMap<String, String> = self.conn().hgetall(self.keys.link(code)).await?;

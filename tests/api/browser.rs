@@ -166,7 +166,7 @@ pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
 }
 
 /// Whether the page fits the window's width (nothing to scroll sideways).
-async fn fits_width(client: &Client) -> bool {
+pub async fn fits_width(client: &Client) -> bool {
     let fits = client.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await.expect("script");
     fits.as_bool().unwrap_or(false)
 }

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API against a real Redis.
 
 mod admin;
+mod admin_reports;
 mod admin_client;
 mod browser;
 mod clicks;

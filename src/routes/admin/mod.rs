@@ -7,13 +7,17 @@
 //! `frame: Frame` (from `session.frame(Nav::…)`) and returns `AdminResult<HttpResponse>`.
 
 pub mod assets;
+pub mod content;
 pub mod dashboard;
 pub mod error;
 pub mod headers;
+pub mod links;
 pub mod login;
 pub mod page;
+pub mod range;
 pub mod session;
 pub mod tokens;
+pub mod views;
 
 pub use error::{AdminError, AdminResult};
 pub use page::{Frame, Nav, render};
@@ -31,6 +35,9 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/logout").route(web::post().to(login::logout)))
         .service(web::resource("/tokens").route(web::get().to(tokens::list)).route(web::post().to(tokens::create)))
         .service(web::resource("/tokens/{digest}/revoke").route(web::post().to(tokens::revoke)))
+        .service(web::resource("/contents/{id}").route(web::get().to(content::show)))
+        .service(web::resource("/links").route(web::get().to(links::list)).route(web::post().to(links::create)))
+        .service(web::resource("/links/{code}/enabled").route(web::post().to(links::toggle)))
         .service(web::resource("/static/{file}").route(web::get().to(assets::serve)));
 }
 

@@ -1,0 +1,86 @@
+//! View models shared by the report pages: figures formatted for people.
+
+use crate::domain::ChannelRegistry;
+use crate::stats::format::{per, percent, thousands};
+use crate::stats::{ChannelStats, Totals};
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
+
+/// The headline figures.
+pub struct Kpis {
+    pub clicks: String,
+    pub unique_visitors: String,
+    pub shares: String,
+    pub bots: String,
+    pub dark_share: String,
+    pub dark_clicks: String,
+    pub public_clicks: String,
+    /// Width of the dark part of the dark/public bar, 0–100.
+    pub dark_width: f64,
+}
+
+impl Kpis {
+    pub fn new(totals: &Totals, channels: &IndexMap<String, ChannelStats>, registry: &ChannelRegistry) -> Kpis {
+        let dark: i64 = channels.iter().filter(|(name, _)| registry.get(name).is_some_and(|c| c.private)).map(|(_, s)| s.clicks).sum();
+        Kpis {
+            clicks: thousands(totals.clicks),
+            unique_visitors: thousands(totals.unique_visitors),
+            shares: thousands(totals.shares),
+            bots: thousands(totals.bots),
+            dark_share: percent(totals.dark_share),
+            dark_clicks: thousands(dark),
+            public_clicks: thousands(totals.clicks - dark),
+            dark_width: totals.dark_share * 100.0,
+        }
+    }
+}
+
+/// A channel's funnel: shares (previews), clicks, and clicks per share.
+pub struct ChannelRow {
+    pub label: String,
+    pub private: bool,
+    pub shares: String,
+    pub clicks: String,
+    pub unique_visitors: String,
+    pub clicks_per_share: String,
+}
+
+/// The channels with any activity, busiest first.
+pub fn channel_rows(channels: &IndexMap<String, ChannelStats>, registry: &ChannelRegistry) -> Vec<ChannelRow> {
+    let mut active: Vec<(&String, &ChannelStats)> = channels.iter().filter(|(_, s)| s.clicks + s.shares > 0).collect();
+    active.sort_by(|a, b| (b.1.clicks, b.1.shares).cmp(&(a.1.clicks, a.1.shares)));
+    active
+        .into_iter()
+        .map(|(name, s)| {
+            let channel = registry.get(name);
+            ChannelRow {
+                label: channel.map_or_else(|| name.clone(), |c| c.label.clone()),
+                private: channel.is_none_or(|c| c.private),
+                shares: thousands(s.shares),
+                clicks: thousands(s.clicks),
+                unique_visitors: thousands(s.unique_visitors),
+                clicks_per_share: per(s.clicks, s.shares),
+            }
+        })
+        .collect()
+}
+
+/// A labelled horizontal bar (devices, countries, …).
+pub struct BarItem {
+    pub label: String,
+    pub value: String,
+    /// 0–100, relative to the largest item.
+    pub width: f64,
+}
+
+/// The largest items first, at most eight, each with its bar width.
+pub fn bar_items(counts: &BTreeMap<String, i64>) -> Vec<BarItem> {
+    let mut items: Vec<(&String, &i64)> = counts.iter().collect();
+    items.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let max = items.first().map_or(1, |(_, n)| **n).max(1);
+    items
+        .into_iter()
+        .take(8)
+        .map(|(label, n)| BarItem { label: label.clone(), value: thousands(*n), width: *n as f64 * 100.0 / max as f64 })
+        .collect()
+}
