@@ -20,6 +20,7 @@ const CHANNELS: [&str; 14] = [
 ];
 const PREFIX: &str = "bench:";
 const TOKEN: &str = "bench-token";
+const PASSWORD: &str = "bench-password";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,6 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("SHARETRAIL_API_TOKEN", TOKEN),
         ("SHARETRAIL_ALLOWED_HOSTS", "example.com"),
         ("SHARETRAIL_WORKERS", "2"),
+        ("SHARETRAIL_ADMIN_PASSWORD", PASSWORD),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -49,28 +51,60 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let cookie = admin_login(&client, &base).await?;
     let from = day_of(now_ms() - (days as i64 - 1) * 86_400_000);
-    for (name, path) in [
-        ("stats API, 30 days", "/api/v1/stats".to_owned()),
-        (&format!("stats API, {days} days") as &str, format!("/api/v1/stats?from={from}")),
-        (&format!("content stats, {days} days"), format!("/api/v1/contents/{sample}/stats?from={from}")),
+    let api = format!("Bearer {TOKEN}");
+    for (name, path, auth) in [
+        ("stats API, 30 days".to_owned(), "/api/v1/stats".to_owned(), ("authorization", &api)),
+        (format!("stats API, {days} days"), format!("/api/v1/stats?from={from}"), ("authorization", &api)),
+        (format!("content stats, {days} days"), format!("/api/v1/contents/{sample}/stats?from={from}"), ("authorization", &api)),
+        ("dashboard, 30 days".to_owned(), "/admin".to_owned(), ("cookie", &cookie)),
+        (format!("dashboard, {days} days"), format!("/admin?days={days}"), ("cookie", &cookie)),
+        (format!("content page, {days} days"), format!("/admin/contents/{sample}?days={days}"), ("cookie", &cookie)),
     ] {
-        let timings = time_requests(&client, &format!("{base}{path}"), requests).await?;
-        report(name, &timings);
+        let timings = time_requests(&client, &format!("{base}{path}"), auth, requests).await?;
+        report(&name, &timings);
     }
     Ok(())
 }
 
+/// Logs in to the admin UI and returns the Cookie header of the session.
+async fn admin_login(client: &reqwest::Client, base: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let form = client.get(format!("{base}/admin/login")).send().await?;
+    let login_cookie = cookie_pair(&form, "st_admin_login").ok_or("no login cookie")?;
+    let page = form.text().await?;
+    let token = page.split("name=\"login_csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).ok_or("no login token")?;
+    let answer = client
+        .post(format!("{base}/admin/login"))
+        .header("cookie", login_cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("username", "admin"), ("password", PASSWORD), ("login_csrf", token)]).finish())
+        .send()
+        .await?;
+    Ok(cookie_pair(&answer, "st_admin").ok_or("login failed")?)
+}
+
+fn cookie_pair(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
 /// Times `n` sequential GETs after two warm-up calls.
-async fn time_requests(client: &reqwest::Client, url: &str, n: usize) -> Result<Vec<Duration>, reqwest::Error> {
+async fn time_requests(client: &reqwest::Client, url: &str, (header, value): (&str, &String), n: usize) -> Result<Vec<Duration>, reqwest::Error> {
     for _ in 0..2 {
-        client.get(url).bearer_auth(TOKEN).send().await?.error_for_status()?.bytes().await?;
+        client.get(url).header(header, value).send().await?.error_for_status()?.bytes().await?;
     }
     let mut timings = Vec::with_capacity(n);
     for _ in 0..n {
         let start = Instant::now();
-        client.get(url).bearer_auth(TOKEN).send().await?.error_for_status()?.bytes().await?;
+        client.get(url).header(header, value).send().await?.error_for_status()?.bytes().await?;
         timings.push(start.elapsed());
     }
     timings.sort();
