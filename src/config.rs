@@ -67,6 +67,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("SHARETRAIL_SPOOL_DIR", "clicks.spool_dir", Kind::Text),
     var("SHARETRAIL_REDIS_URL", "redis.url", Kind::Text),
     var("SHARETRAIL_REDIS_PREFIX", "redis.prefix", Kind::Text),
+    var("SHARETRAIL_REDIS_CLUSTER", "redis.cluster", Kind::Bool),
     var("SHARETRAIL_UTM_ENABLED", "utm.enabled", Kind::Bool),
     var("SHARETRAIL_UTM_MEDIUM_PRIVATE", "utm.medium_private", Kind::Text),
     var("SHARETRAIL_UTM_MEDIUM_PUBLIC", "utm.medium_public", Kind::Text),
@@ -125,8 +126,10 @@ pub struct ClickSettings {
 
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
+    /// One URL, or comma-separated seed nodes of a cluster.
     pub url: SecretString,
     pub prefix: String,
+    pub cluster: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -187,6 +190,7 @@ struct RawClicks {
 struct RawRedis {
     url: String,
     prefix: String,
+    cluster: bool,
 }
 
 #[derive(Deserialize)]
@@ -259,7 +263,7 @@ impl Settings {
                 other => return Err(AppError::config("log_format", format!("`{other}` is neither text nor json"))),
             },
             workers: in_range("workers", raw.workers, 0..=1024)?,
-            redis: RedisSettings { url: parse_redis_url(raw.redis.url)?, prefix: raw.redis.prefix },
+            redis: RedisSettings { url: parse_redis_url(raw.redis.url, raw.redis.cluster)?, prefix: raw.redis.prefix, cluster: raw.redis.cluster },
             utm: UtmPolicy { enabled: raw.utm.enabled, medium_private: raw.utm.medium_private, medium_public: raw.utm.medium_public },
             cache: CacheSettings {
                 capacity: raw.cache.capacity,
@@ -323,9 +327,17 @@ fn parse_public_url(raw: &str) -> Result<Option<Url>> {
 }
 
 /// Checks the Redis URL's form without ever echoing it (it may hold a password).
-fn parse_redis_url(raw: String) -> Result<SecretString> {
-    let valid = Url::parse(&raw).is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss" | "redis+unix" | "unix"));
-    if valid { Ok(SecretString::from(raw)) } else { Err(AppError::config("redis.url", "not a redis://, rediss:// or unix:// URL")) }
+/// A cluster takes comma-separated seed nodes.
+fn parse_redis_url(raw: String, cluster: bool) -> Result<SecretString> {
+    let valid_url = |url: &str| Url::parse(url.trim()).is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss" | "redis+unix" | "unix"));
+    let valid = if cluster { raw.split(',').filter(|s| !s.trim().is_empty()).all(valid_url) && !raw.trim().is_empty() } else { valid_url(&raw) };
+    if valid {
+        Ok(SecretString::from(raw))
+    } else if cluster {
+        Err(AppError::config("redis.url", "not a comma-separated list of redis:// or rediss:// seed URLs"))
+    } else {
+        Err(AppError::config("redis.url", "not a redis://, rediss:// or unix:// URL"))
+    }
 }
 
 fn parse_channels(table: toml::Table) -> Result<ChannelRegistry> {

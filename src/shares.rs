@@ -77,7 +77,13 @@ pub async fn mint(state: &AppState, request: &ShareRequest) -> Result<Minted> {
     let id = ContentId::for_url(&request.url);
     let now = now_ms();
     state.store.save_content(&id, &request.url, request.title.as_ref(), now).await?;
-    let title = request.title.as_ref().map(Title::as_str);
+    // Without a title in the request, the stored one (from an earlier call) still goes into
+    // the share texts, so a CMS that sends it once gets the same share URLs every time.
+    let stored_title = match &request.title {
+        Some(_) => None,
+        None => state.store.get_content(&id).await?.and_then(|c| c.title),
+    };
+    let title = request.title.as_ref().map(Title::as_str).or(stored_title.as_deref());
     let mut links = Vec::with_capacity(request.channels.len());
     for channel in &request.channels {
         let link = state

@@ -78,7 +78,11 @@ impl Application {
 }
 
 async fn build_state(settings: Settings, public_base: String, background: &CancellationToken) -> Result<AppState> {
-    let store = Store::connect(&settings.redis.url, &settings.redis.prefix)?;
+    let store = if settings.redis.cluster {
+        Store::connect_cluster(&settings.redis.url, &settings.redis.prefix).await?
+    } else {
+        Store::connect(&settings.redis.url, &settings.redis.prefix)?
+    };
     let tracker = Arc::new(build_tracker(&settings, &store, background).await?);
     let channels = Arc::new(settings.channels.clone());
     let links = LinkCache::new(
@@ -89,6 +93,7 @@ async fn build_state(settings: Settings, public_base: String, background: &Cance
         settings.cache.ttl,
         settings.cache.negative_ttl.max(Duration::from_millis(1)),
     );
+    links.spawn_invalidations(background.clone());
     Ok(AppState { settings: Arc::new(settings), store, links, channels, tracker, public_base: public_base.into() })
 }
 
@@ -116,7 +121,9 @@ async fn build_tracker(settings: &Settings, store: &Store, background: &Cancella
                 recent_clicks: settings.clicks.recent_clicks,
                 preview_window_secs: settings.clicks.preview_window.as_secs(),
                 marker_ttl_secs: BATCH_MARKER_TTL_SECS,
-                group_by_slot: false,
+                // On a cluster every hash tag is a script of its own (a script's keys
+                // must share a slot); on one Redis the whole batch is one script.
+                group_by_slot: store.is_cluster(),
             },
         },
     );

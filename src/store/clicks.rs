@@ -60,13 +60,7 @@ impl Store {
                 invocation
             })
             .collect();
-        let mut pipe = redis::pipe();
-        // Loading first makes the pipeline work after a Redis restart emptied the script cache.
-        pipe.load_script(&APPLY).ignore();
-        for invocation in &invocations {
-            pipe.invoke_script(invocation).ignore();
-        }
-        pipe.query_async(&mut self.conn()).await
+        self.run_scripts(&APPLY, &invocations).await.map(drop)
     }
 }
 

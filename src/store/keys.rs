@@ -108,6 +108,12 @@ impl Keys {
         format!("{}{{{tag}}}:batch:{batch}", self.prefix)
     }
 
+    /// Pub/sub channel: "link:<code>" when a link changed, so every instance drops it from
+    /// its cache.
+    pub fn events(&self) -> String {
+        format!("{}events", self.prefix)
+    }
+
     /// String: the random secret of one UTC day for visitor hashes; expires after the day.
     pub fn day_secret(&self, day: &str) -> String {
         format!("{}secret:{day}", self.prefix)

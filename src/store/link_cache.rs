@@ -4,10 +4,18 @@
 use super::Store;
 use crate::domain::{ChannelRegistry, Link, ShortCode, UtmPolicy};
 use crate::error::{AppError, Result};
+use futures_util::StreamExt;
 use moka::Expiry;
 use moka::future::Cache;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Message prefix of a changed link on the events channel.
+const LINK_CHANGED: &str = "link:";
+/// Wait before subscribing again after the subscription broke.
+const RESUBSCRIBE_AFTER: Duration = Duration::from_millis(500);
 
 /// A link ready to redirect: the redirect target is computed once, when it is loaded.
 #[derive(Debug, Clone)]
@@ -81,14 +89,58 @@ impl LinkCache {
         ResolvedLink { link, location, private_channel }
     }
 
-    /// Puts a link the process just wrote, so that a change shows at once.
-    pub async fn put(&self, link: Link) {
-        let resolved = CachedLink::Found(Arc::new(self.resolve(link.clone())));
-        self.cache.insert(link.code, resolved).await;
+    /// Takes a link this process just changed: cached here at once, and announced so that
+    /// every other instance drops its copy (within the pub/sub latency, well under a
+    /// second). A failed announcement leaves the others to their cache TTL, and says so.
+    pub async fn changed(&self, link: Link) {
+        let code = link.code.clone();
+        let resolved = CachedLink::Found(Arc::new(self.resolve(link)));
+        self.cache.insert(code.clone(), resolved).await;
+        if let Err(e) = self.store.publish(&format!("{LINK_CHANGED}{code}")).await {
+            tracing::warn!(error = %e, code = %code, "cannot announce a changed link; other instances see it within the cache TTL");
+        }
     }
 
-    /// Forgets a code, e.g. after another instance changed it.
-    pub async fn invalidate(&self, code: &ShortCode) {
-        self.cache.invalidate(code).await;
+    /// Listens for links changed on other instances until `stop`, and drops them from the
+    /// cache. Once subscribed again after a break, the whole cache is dropped: a change may
+    /// have been announced while nobody listened. (Not while Redis is away: then the cache
+    /// is what keeps known links redirecting.)
+    pub fn spawn_invalidations(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let mut resubscribing = false;
+            while !stop.is_cancelled() {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    outcome = cache.listen(resubscribing) => {
+                        if let Err(e) = outcome {
+                            tracing::debug!(error = %e, "link change subscription broke; subscribing again");
+                        }
+                    }
+                }
+                resubscribing = true;
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(RESUBSCRIBE_AFTER) => {}
+                }
+            }
+        })
+    }
+
+    async fn listen(&self, resubscribing: bool) -> redis::RedisResult<()> {
+        let client = redis::Client::open(self.store.pubsub_url().expose_secret())?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(self.store.keys().events()).await?;
+        if resubscribing {
+            self.cache.invalidate_all();
+        }
+        let mut messages = pubsub.into_on_message();
+        while let Some(message) = messages.next().await {
+            let payload: String = message.get_payload()?;
+            if let Some(code) = payload.strip_prefix(LINK_CHANGED).and_then(ShortCode::parse) {
+                self.cache.invalidate(&code).await;
+            }
+        }
+        Ok(())
     }
 }

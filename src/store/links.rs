@@ -49,15 +49,14 @@ impl Store {
     /// Records a content; a new title replaces the old one (a CMS may rename a post).
     pub async fn save_content(&self, id: &ContentId, url: &TargetUrl, title: Option<&Title>, now_ms: i64) -> Result<()> {
         let key = self.keys.content(id);
-        // ZADD's NX must precede the score: build that one by hand.
-        let mut pipe = redis::pipe();
-        pipe.hset(&key, "url", url.as_str()).ignore();
-        pipe.hset_nx(&key, "created", now_ms).ignore();
+        let mut commands = vec![redis::cmd("HSET").arg(&key).arg("url").arg(url.as_str()).to_owned()];
+        commands.push(redis::cmd("HSETNX").arg(&key).arg("created").arg(now_ms).to_owned());
         if let Some(title) = title {
-            pipe.hset(&key, "title", title.as_str()).ignore();
+            commands.push(redis::cmd("HSET").arg(&key).arg("title").arg(title.as_str()).to_owned());
         }
-        pipe.cmd("ZADD").arg(self.keys.contents()).arg("NX").arg(now_ms).arg(id.as_str()).ignore();
-        let () = pipe.query_async(&mut self.conn()).await?;
+        // ZADD's NX must precede the score. The index is another slot on a cluster.
+        commands.push(redis::cmd("ZADD").arg(self.keys.contents()).arg("NX").arg(now_ms).arg(id.as_str()).to_owned());
+        self.query_all(commands).await?;
         Ok(())
     }
 

@@ -23,6 +23,11 @@ fn split_days<'a>(days: &'a [String], today: &str) -> (&'a [String], &'a [String
     days.split_at(days.partition_point(|d| d.as_str() < today))
 }
 
+/// A reply of a known shape; anything else is a bug or a corrupt key.
+fn parse_reply<T: redis::FromRedisValue>(reply: redis::Value) -> Result<T> {
+    redis::from_redis_value(reply).map_err(|e| AppError::Internal(format!("unexpected reply: {e}")))
+}
+
 /// The keys of one sum over a range of days.
 struct SumRange {
     /// Where the past days' sum is cached (None when no day is past).
@@ -51,15 +56,8 @@ impl Store {
     }
 
     async fn hgetall_many(&self, keys: impl Iterator<Item = String>) -> Result<Vec<DayCounters>> {
-        let mut pipe = redis::pipe();
-        for key in keys {
-            pipe.hgetall(key);
-        }
-        // An empty pipeline has no reply to parse.
-        if pipe.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(pipe.query_async(&mut self.conn()).await?)
+        let replies = self.query_all(keys.map(|key| redis::cmd("HGETALL").arg(key).to_owned()).collect()).await?;
+        replies.into_iter().map(parse_reply).collect()
     }
 
     /// Unique visitors over the days: per channel, and over all channels together.
@@ -141,11 +139,12 @@ impl Store {
         self.sum_ranges(ranges).await
     }
 
-    /// One pipeline: the cached sum of each range's past days, and its live days' hashes.
+    /// The cached sum of each range's past days plus its live days' hashes: one round trip
+    /// for the sums and one for the live days.
     async fn sum_ranges(&self, ranges: Vec<SumRange>) -> Result<Vec<DayCounters>> {
-        let invocations: Vec<Option<redis::ScriptInvocation<'_>>> = ranges
+        let invocations: Vec<redis::ScriptInvocation<'_>> = ranges
             .iter()
-            .map(|range| {
+            .filter_map(|range| {
                 range.cache.as_ref().map(|cache| {
                     let mut invocation = SUM_DAYS.prepare_invoke();
                     invocation.key(cache).key(&range.past).arg(PAST_CACHE_SECS);
@@ -153,44 +152,30 @@ impl Store {
                 })
             })
             .collect();
-        let mut pipe = redis::pipe();
-        pipe.load_script(&SUM_DAYS).ignore();
-        for (range, invocation) in ranges.iter().zip(&invocations) {
-            if let Some(invocation) = invocation {
-                pipe.invoke_script(invocation);
-            }
-            for key in &range.live {
-                pipe.hgetall(key);
-            }
-        }
-        let replies: Vec<redis::Value> = pipe.query_async(&mut self.conn()).await?;
-        let mut replies = replies.into_iter();
-        let mut sums = Vec::with_capacity(ranges.len());
+        let (sums, live) = futures_util::future::try_join(
+            self.run_scripts(&SUM_DAYS, &invocations),
+            self.query_all(ranges.iter().flat_map(|r| r.live.iter().map(|key| redis::cmd("HGETALL").arg(key).to_owned())).collect()),
+        )
+        .await?;
+        let (mut sums, mut live) = (sums.into_iter(), live.into_iter());
+        let mut out = Vec::with_capacity(ranges.len());
         for range in &ranges {
-            let parts = usize::from(range.cache.is_some()) + range.live.len();
+            let parts = sums.by_ref().take(usize::from(range.cache.is_some())).chain(live.by_ref().take(range.live.len()));
             let mut summed = DayCounters::new();
-            for reply in replies.by_ref().take(parts) {
-                let part: DayCounters = redis::from_redis_value(reply).map_err(|e| AppError::Internal(format!("unexpected reply to a day sum: {e}")))?;
-                for (field, n) in part {
+            for part in parts {
+                for (field, n) in parse_reply::<DayCounters>(part)? {
                     *summed.entry(field).or_default() += n;
                 }
             }
-            sums.push(summed);
+            out.push(summed);
         }
-        Ok(sums)
+        Ok(out)
     }
 
     /// Several contents at once, in the order asked (None for unknown ids).
     pub async fn get_contents(&self, ids: &[ContentId]) -> Result<Vec<Option<StoredContent>>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in ids {
-            pipe.hgetall(self.keys.content(id));
-        }
-        let all: Vec<HashMap<String, String>> = pipe.query_async(&mut self.conn()).await?;
-        Ok(ids.iter().zip(all).map(|(id, fields)| StoredContent::from_fields(id, fields)).collect())
+        let replies = self.query_all(ids.iter().map(|id| redis::cmd("HGETALL").arg(self.keys.content(id)).to_owned()).collect()).await?;
+        ids.iter().zip(replies).map(|(id, reply)| Ok(StoredContent::from_fields(id, parse_reply(reply)?))).collect()
     }
 
     /// A content's most recent raw clicks, newest first.

@@ -149,9 +149,13 @@ async fn redis_going_away_during_a_burst_loses_nothing_and_doubles_nothing() {
     drop(restarted);
 }
 
+/// Waits until the tappers got `more` answers; a tapper that stopped (a panic on an
+/// unexpected status) fails the test here instead of hanging it.
 async fn wait_for_more(counter: &AtomicU64, more: u64) {
     let target = counter.load(Ordering::Relaxed) + more;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while counter.load(Ordering::Relaxed) < target {
+        assert!(std::time::Instant::now() < deadline, "redirects stopped being answered");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -168,6 +168,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut BTreeMap<String, String>)) 
     let mut env = base_env(&redis_url, &prefix);
     env.insert("SHARETRAIL_SPOOL_DIR".into(), spool.path().display().to_string());
     adjust(&mut env);
+    // A test may point the app at another Redis or at another app's keys.
+    let (redis_url, prefix) = (env["SHARETRAIL_REDIS_URL"].clone(), env["SHARETRAIL_REDIS_PREFIX"].clone());
     let (settings, _) = Settings::load(None, &env).expect("test settings load");
     let host = if settings.listen.is_ipv6() { "[::1]" } else { "127.0.0.1" };
     let app = Application::build(settings).await.expect("app builds");
@@ -252,6 +254,16 @@ impl TestApp {
                 entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect()
             })
             .collect()
+    }
+
+    /// Another instance of the same deployment: same Redis, same keys.
+    pub async fn sibling(&self) -> TestApp {
+        let (redis_url, prefix) = (self.redis_url.clone(), self.prefix.clone());
+        spawn_app_with(|env| {
+            env.insert("SHARETRAIL_REDIS_URL".into(), redis_url);
+            env.insert("SHARETRAIL_REDIS_PREFIX".into(), prefix);
+        })
+        .await
     }
 
     /// A Redis connection for looking at what the app stored.

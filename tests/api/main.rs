@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod links;
 mod redirect;
+mod scale;
 mod settings;
 mod shares;
 mod stats;

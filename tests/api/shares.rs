@@ -114,3 +114,14 @@ async fn subdomains_of_allowed_hosts_and_idn_hosts_can_be_minted() {
     let body = app.mint_ok(json!({"url": "https://bücher.example/neu", "channels": ["sms"]})).await;
     assert_eq!(body["content"]["url"], "https://xn--bcher-kva.example/neu");
 }
+
+#[tokio::test]
+async fn a_later_request_without_a_title_keeps_the_stored_title_in_the_share_text() {
+    let app = spawn_app().await;
+    let first = app.mint_ok(json!({"url": "https://example.com/titled", "title": "Hello", "channels": ["sms"]})).await;
+    let second = app.mint_ok(json!({"url": "https://example.com/titled", "channels": ["sms"]})).await;
+    assert_eq!(second["content"]["title"], "Hello");
+    assert_eq!(first["links"], second["links"]);
+    let renamed = app.mint_ok(json!({"url": "https://example.com/titled", "title": "Hello again", "channels": ["sms"]})).await;
+    assert_eq!(renamed["content"]["title"], "Hello again", "a new title replaces the old one");
+}

@@ -190,7 +190,7 @@ pub async fn toggle(session: AdminSession, code: web::Path<String>, form: web::F
     let code = crate::domain::ShortCode::parse(&code).ok_or(AppError::NotFound("link"))?;
     let enabled = form.enabled == "1";
     let link = state.store.set_link_enabled(&code, enabled).await?.ok_or(AppError::NotFound("link"))?;
-    state.links.put(link).await;
+    state.links.changed(link).await;
     tracing::info!(code = %code, enabled, "link switched from the admin UI");
     let back = safe_next(form.back.as_deref()).unwrap_or_else(|| "/admin/links".to_owned());
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, back)).finish())

@@ -58,6 +58,6 @@ pub async fn show(_: ApiCaller, code: web::Path<String>, state: web::Data<AppSta
 pub async fn update(_: ApiCaller, code: web::Path<String>, patch: web::Json<LinkPatch>, state: web::Data<AppState>) -> Result<web::Json<LinkView>> {
     let code = parse_code(&code)?;
     let link = state.store.set_link_enabled(&code, patch.enabled).await?.ok_or(AppError::NotFound("link"))?;
-    state.links.put(link.clone()).await;
+    state.links.changed(link.clone()).await;
     Ok(web::Json(LinkView::new(&state, link)))
 }
