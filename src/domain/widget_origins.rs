@@ -44,6 +44,16 @@ impl WidgetOrigins {
     }
 }
 
+/// The origins as configured: `*`, a comma-separated list, or nothing.
+impl std::fmt::Display for WidgetOrigins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WidgetOrigins::Any => f.write_str("*"),
+            WidgetOrigins::Only(origins) => f.write_str(&origins.join(", ")),
+        }
+    }
+}
+
 /// The ASCII serialisation of an http(s) origin, or None for anything else.
 fn parse_origin(raw: &str) -> Option<String> {
     let url = Url::parse(raw).ok()?;

@@ -98,3 +98,21 @@ async fn the_fragment_needs_a_token_an_allowed_host_and_a_url() {
     let unknown = fragment(&app, "url=https%3A%2F%2Fexample.com%2F&channels=myspace").await;
     assert_eq!(error_code(unknown).await, "unknown_channel");
 }
+
+#[tokio::test]
+async fn the_links_page_hands_out_the_snippet_with_the_versioned_script_and_says_whether_the_widget_is_on() {
+    let off = spawn_app().await;
+    let page = crate::admin_client::AdminClient::logged_in(&off).await.get("/admin/links").await.text().await.expect("page");
+    assert!(page.contains("The widget is off"), "no origins configured");
+    let on = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_WIDGET_ORIGINS".into(), "https://blog.example.com".into());
+    })
+    .await;
+    let page = crate::admin_client::AdminClient::logged_in(&on).await.get("/admin/links").await.text().await.expect("page");
+    assert!(page.contains("Pages on https://blog.example.com can show share buttons"), "{page}");
+    let snippet = format!(
+        "&#60;div data-sharetrail data-channels=\"whatsapp,email,slack,sms,telegram,copy\"&#62;&#60;/div&#62;\n&#60;script src=\"{}/widget.js?v={}\" async&#62;&#60;/script&#62;",
+        on.address, *VERSION
+    );
+    assert!(page.contains(&snippet), "{page}");
+}
