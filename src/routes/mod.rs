@@ -30,8 +30,8 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .service(web::scope("/api/v1").configure(api::register))
         .service(admin::scope())
         // Before `/{code}`, which would take `widget.js` for a code.
-        .route("/widget.js", web::get().to(widget::script))
-        .route("/widget.css", web::get().to(widget::stylesheet))
+        .service(web::resource("/widget.js").route(web::get().to(widget::script)).route(web::head().to(widget::script)))
+        .service(web::resource("/widget.css").route(web::get().to(widget::stylesheet)).route(web::head().to(widget::stylesheet)))
         .service(
             web::resource("/share/{code}")
                 .route(web::get().to(share::open))

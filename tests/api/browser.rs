@@ -275,8 +275,13 @@ async fn browser_a_token_is_created_shown_once_used_and_revoked() {
             let copy = client.find(Locator::Css("button[data-copy]")).await.expect("copy button");
             assert!(copy.is_displayed().await.expect("displayed"), "admin.js runs under the CSP and shows the button");
             copy.click().await.expect("click");
+            // The status is written when the clipboard answers, which takes a moment.
             let status = client.find(Locator::Css("[data-copy-status]")).await.expect("status");
-            assert!(!status.text().await.expect("text").is_empty(), "copying says what happened");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while status.text().await.expect("text").is_empty() {
+                assert!(Instant::now() < deadline, "copying says what happened");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             screenshot(client, "tokens-created").await;
             client.set_window_size(375, 900).await.expect("resize");
             assert!(fits_width(client).await, "nothing scrolls sideways at 375 px");

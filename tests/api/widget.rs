@@ -34,6 +34,9 @@ async fn the_script_is_small_readable_by_any_page_and_cached_for_a_year_at_its_v
 
         let revalidated = app.client.get(format!("{}{path}", app.address)).header("if-none-match", &etag).send().await.expect("request");
         assert_eq!(revalidated.status(), 304, "{path}");
+        let head = app.client.head(format!("{}{path}", app.address)).send().await.expect("request");
+        assert_eq!(head.status(), 200, "{path}: HEAD answers like GET");
+        assert!(head.text().await.expect("body").is_empty());
     }
     let script = app.get("/widget.js").await.text().await.expect("script");
     assert!(script.contains(&format!("\"{}\"", *VERSION)), "the script asks for the stylesheet of its version");

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError, web};
 use std::net::{IpAddr, Ipv6Addr};
@@ -94,7 +94,6 @@ fn refuse<B>(req: ServiceRequest, error: AppError, origin: Option<&HeaderValue>)
         Some(origin) => allow(response.headers_mut(), origin),
         None => vary(response.headers_mut()),
     }
-    debug_assert!(response.status() != StatusCode::OK);
     req.into_response(response).map_into_right_body()
 }
 
