@@ -126,6 +126,8 @@ async fn browser_the_example_page_gets_buttons_that_count_taps_share_and_copy() 
             tap_whatsapp(client, &app, &content).await;
             copy_link(client, &app, &content).await;
             wechat_shows_its_qr_code(client, &app, &content).await;
+            without_clipboard_the_link_is_selected(client).await;
+            more_opens_the_share_sheet(client, &app, &content).await;
             same_markup_as_the_fragment(client, &app).await;
         })
         .await;
@@ -196,6 +198,29 @@ async fn wechat_shows_its_qr_code(client: &Client, app: &TestApp, content: &str)
     assert_eq!(run(client, "return document.querySelector('footer figcaption').textContent;").await, "Scan with WeChat to share");
     screenshot(client, "widget-wechat-qr").await;
     assert_eq!(intents_once_counted(app, content, "wechat").await, Some(1), "the beacon counted the tap");
+}
+
+/// Where the Clipboard API is missing, the copy button selects the link for Ctrl+C.
+async fn without_clipboard_the_link_is_selected(client: &Client) {
+    run(client, "Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });").await;
+    client.find(Locator::Css("footer button[data-st-channel=copy]")).await.expect("copy button").click().await.expect("tap copy");
+    let selected = run(client, "
+        const field = document.activeElement, button = document.querySelector('footer button[data-st-channel=copy]');
+        return field.closest('footer .st-status') !== null && field.value === button.dataset.stCopy
+            && field.selectionStart === 0 && field.selectionEnd === field.value.length;").await;
+    assert_eq!(selected, Value::Bool(true), "the short link is selected in the status line");
+}
+
+/// Where the browser has a share sheet, "More…" shows up and opens it with the short link.
+async fn more_opens_the_share_sheet(client: &Client, app: &TestApp, content: &str) {
+    run(client, "navigator.share = data => { window.__shared = data; return Promise.resolve(); }; sharetrail.scan();").await;
+    assert!(visible_labels(client, 0).await.contains(&"More…".to_owned()), "shown once navigator.share exists");
+    client.find(Locator::Css("button[data-st-channel=native]")).await.expect("More… button").click().await.expect("tap More…");
+    let shared = run(client, "return [window.__shared.url, document.querySelector('button[data-st-channel=native]').dataset.stNative, window.__shared.title];").await;
+    assert_eq!(shared[0], shared[1], "the share sheet gets the native channel's short link");
+    assert!(shared[0].as_str().is_some_and(|u| u.starts_with(&app.address)));
+    assert_eq!(shared[2], "What dark social is, and why your analytics miss it");
+    assert_eq!(intents_once_counted(app, content, "native").await, Some(1));
 }
 
 /// The widget builds what `GET /api/v1/shares/buttons` renders, attribute for attribute.
