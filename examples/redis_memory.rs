@@ -59,7 +59,7 @@ fn mib(bytes: i64) -> f64 {
 }
 
 fn registry() -> Result<ChannelRegistry, Box<dyn std::error::Error>> {
-    let channel = |name: &str| Channel { name: name.into(), label: name.into(), private: true, share_url: None, previews: vec![] };
+    let channel = |name: &str| Channel { name: name.into(), label: name.into(), private: true, share_url: None, previews: vec![], qr: false };
     Ok(ChannelRegistry::new(CHANNELS.iter().map(|c| channel(c)).collect())?)
 }
 

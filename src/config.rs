@@ -3,7 +3,7 @@
 //! A missing or malformed setting stops startup with a message that names it.
 
 use crate::clicks::classify::ClassifierConfig;
-use crate::domain::{AdminPassword, AllowedHosts, Channel, ChannelRegistry, ShareTemplate, UtmPolicy};
+use crate::domain::{AdminPassword, AllowedHosts, Channel, ChannelRegistry, ShareTemplate, UtmPolicy, WidgetOrigins};
 use crate::enrich::client_ip::TrustedProxies;
 use crate::error::{AppError, Result};
 use secrecy::SecretString;
@@ -48,6 +48,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("SHARETRAIL_ADMIN_PASSWORD_HASH", "admin_password_hash", Kind::Text),
     var("SHARETRAIL_ALLOWED_HOSTS", "allowed_hosts", Kind::List),
     var("SHARETRAIL_DEFAULT_CHANNELS", "default_channels", Kind::List),
+    var("SHARETRAIL_WIDGET_ORIGINS", "widget_origins", Kind::List),
+    var("SHARETRAIL_WIDGET_RATE_LIMIT", "widget_rate_limit", Kind::Int),
     var("SHARETRAIL_CODE_LENGTH", "code_length", Kind::Int),
     var("SHARETRAIL_DATA_DIR", "data_dir", Kind::Text),
     var("SHARETRAIL_LOG_FORMAT", "log_format", Kind::Text),
@@ -90,6 +92,10 @@ pub struct Settings {
     pub admin_password: Option<AdminPassword>,
     pub allowed_hosts: AllowedHosts,
     pub default_channels: Vec<Arc<Channel>>,
+    /// Pages that may mint links through the widget, without a token.
+    pub widget_origins: WidgetOrigins,
+    /// Widget mint requests a client may make per minute (also the burst).
+    pub widget_rate_limit: u32,
     pub code_length: usize,
     pub data_dir: PathBuf,
     pub log_json: bool,
@@ -149,6 +155,8 @@ struct Raw {
     admin_password_hash: String,
     allowed_hosts: Vec<String>,
     default_channels: Vec<String>,
+    widget_origins: Vec<String>,
+    widget_rate_limit: u64,
     code_length: u64,
     data_dir: PathBuf,
     log_format: String,
@@ -217,6 +225,8 @@ struct RawChannel {
     share_url: Option<String>,
     #[serde(default)]
     previews: Vec<String>,
+    #[serde(default)]
+    qr: bool,
 }
 
 impl Settings {
@@ -255,6 +265,8 @@ impl Settings {
             admin_password: AdminPassword::parse(secret(raw.admin_password), secret(raw.admin_password_hash))?,
             allowed_hosts: AllowedHosts::parse(&raw.allowed_hosts)?,
             default_channels,
+            widget_origins: WidgetOrigins::parse(&raw.widget_origins)?,
+            widget_rate_limit: in_range("widget_rate_limit", raw.widget_rate_limit, 1..=100_000)? as u32,
             code_length: in_range("code_length", raw.code_length, 6..=32)?,
             data_dir: raw.data_dir.clone(),
             log_json: match raw.log_format.as_str() {
@@ -349,7 +361,7 @@ fn parse_channels(table: toml::Table) -> Result<ChannelRegistry> {
             .share_url
             .map(|t| ShareTemplate::parse(&t).map_err(|e| AppError::config(format!("{setting}.share_url"), e)))
             .transpose()?;
-        channels.push(Channel { name, label: raw.label, private: raw.private, share_url, previews: raw.previews });
+        channels.push(Channel { name, label: raw.label, private: raw.private, share_url, previews: raw.previews, qr: raw.qr });
     }
     ChannelRegistry::new(channels)
 }
@@ -424,7 +436,7 @@ mod tests {
         assert_eq!(s.redis.prefix, "st:");
         assert!(s.allowed_hosts.is_empty());
         assert!(s.api_token.is_none());
-        for name in ["whatsapp", "email", "slack", "sms", "telegram", "messenger", "teams", "signal", "viber", "line", "wechat", "discord", "copy"] {
+        for name in ["whatsapp", "email", "slack", "sms", "telegram", "messenger", "teams", "signal", "viber", "line", "wechat", "discord", "copy", "native"] {
             assert!(s.channels.get(name).is_some_and(|c| c.private), "{name} is a private channel");
         }
         for name in ["linkedin", "x", "facebook", "reddit"] {
@@ -455,6 +467,8 @@ mod tests {
             ("SHARETRAIL_REDIS_URL", "http://x", "redis.url"),
             ("SHARETRAIL_UTM_ENABLED", "maybe", "SHARETRAIL_UTM_ENABLED"),
             ("SHARETRAIL_DEFAULT_CHANNELS", "myspace", "default_channels"),
+            ("SHARETRAIL_WIDGET_ORIGINS", "blog.example.com", "widget_origins"),
+            ("SHARETRAIL_WIDGET_RATE_LIMIT", "0", "widget_rate_limit"),
         ] {
             let err = Settings::load(None, &env(&[(var, value)])).expect_err(var);
             assert!(err.to_string().contains(named), "{var}={value}: {err}");

@@ -20,6 +20,10 @@ pub enum AppError {
     /// A form without the right CSRF token: it expired or came from another site.
     #[error("this form has expired or did not come from this site; reload the page and try again")]
     Forbidden,
+    /// A request to the widget's public endpoint from a page (an `Origin`) that is not
+    /// listed in SHARETRAIL_WIDGET_ORIGINS, or from no page at all.
+    #[error("{0}")]
+    OriginNotAllowed(String),
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -63,6 +67,7 @@ impl AppError {
             AppError::Invalid { code, .. } => code,
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
+            AppError::OriginNotAllowed(_) => "origin_not_allowed",
             AppError::NotFound(_) => "not_found",
             AppError::Gone => "gone",
             AppError::HostNotAllowed(_) => "host_not_allowed",
@@ -100,7 +105,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Gone => StatusCode::GONE,
             AppError::HostNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,5 @@
-//! Minting share links: one link per channel for one page, the use case behind the API
-//! (and later the widget and the admin UI).
+//! Minting share links: one link per channel for one page, the use case behind the API,
+//! the widget's public endpoint, the HTML fragment and the admin UI.
 
 use crate::domain::{Campaign, Channel, ContentId, Link, TargetUrl, Title};
 use crate::error::Result;
@@ -70,6 +70,13 @@ pub struct MintedLink {
     pub short_url: String,
     /// Null for apps without a share link: the button copies `short_url`.
     pub share_url: Option<String>,
+    /// Where the share button should point: `GET` counts the tap (an intent) and
+    /// redirects to `share_url` (or shows the link to copy); `POST` only counts it.
+    pub intent_url: String,
+    /// The short link as an SVG QR code; a scan counts as a click from a QR code.
+    pub qr_url: String,
+    /// Links are shared by scanning in this app (WeChat): its button shows `qr_url`.
+    pub show_qr: bool,
 }
 
 /// Mints (or finds) the links of a request.
@@ -107,5 +114,8 @@ fn minted_link(state: &AppState, channel: &Channel, link: &Link, title: Option<&
         code: link.code.to_string(),
         share_url: channel.share_url.as_ref().map(|t| t.render(&short_url, title)),
         short_url,
+        intent_url: state.intent_url(&link.code),
+        qr_url: state.qr_url(&link.code),
+        show_qr: channel.qr,
     }
 }

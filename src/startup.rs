@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::domain::click::now_ms;
 use crate::enrich::geo::{self, GeoDb};
 use crate::error::{AppError, Result};
+use crate::rate_limit::ClientRateLimiter;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::clicks::WritePolicy;
@@ -94,7 +95,8 @@ async fn build_state(settings: Settings, public_base: String, background: &Cance
         settings.cache.negative_ttl.max(Duration::from_millis(1)),
     );
     links.spawn_invalidations(background.clone());
-    Ok(AppState { settings: Arc::new(settings), store, links, channels, tracker, public_base: public_base.into() })
+    let widget_limiter = ClientRateLimiter::per_minute(settings.widget_rate_limit);
+    Ok(AppState { settings: Arc::new(settings), store, links, channels, tracker, public_base: public_base.into(), widget_limiter })
 }
 
 async fn build_tracker(settings: &Settings, store: &Store, background: &CancellationToken) -> Result<Tracker> {
@@ -153,6 +155,9 @@ pub fn describe(settings: &Settings) {
     match &settings.geo.db {
         Some(path) => tracing::info!(db = %path.display(), "geo lookups on"),
         None => tracing::warn!("SHARETRAIL_GEOIP_DB is not set: geo is off, every country is \"unknown\" (see `sharetrail geoip update`)"),
+    }
+    if settings.widget_origins.is_empty() {
+        tracing::info!("SHARETRAIL_WIDGET_ORIGINS is empty: the share-button widget cannot mint links (the token API and the HTML fragment still can)");
     }
     if settings.api_token.is_none() {
         tracing::warn!("SHARETRAIL_API_TOKEN is not set: the API accepts only tokens created in the admin UI");

@@ -1,6 +1,7 @@
 //! The click pipeline: a redirect's request facts are classified (person, preview, bot),
 //! enriched (device, place) and hashed (visitor) into a [`Click`], which goes to the
-//! recorder's queue. Nothing here waits on Redis.
+//! recorder's queue. Share intents (a tap on a share button) take the same way, so they
+//! keep the same privacy rules. Nothing here waits on Redis.
 
 pub mod classify;
 pub mod recorder;
@@ -44,6 +45,19 @@ impl Tracker {
     /// Records one fetch of `link`; `source` is "link" or "qr".
     pub fn track(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) {
         self.recorder.record(self.click(link, facts, source));
+    }
+
+    /// Records a tap on a share button of `link` as an intent, when a person made it;
+    /// `source` is "button" or "beacon". Returns whether it was recorded: previews and
+    /// bots that fetch a share button's URL are not people about to share.
+    pub fn track_intent(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) -> bool {
+        let mut click = self.click(link, facts, source);
+        if click.kind != ClickKind::Person {
+            return false;
+        }
+        click.kind = ClickKind::Intent;
+        self.recorder.record(click);
+        true
     }
 
     /// Builds the click. The address is used for the place and the visitor hash, then dropped.

@@ -87,7 +87,13 @@ pub struct Channel {
     /// the same name (iMessage for SMS); `*` means any. A preview by any other platform is
     /// a forward: the link was passed on to another app.
     pub previews: Vec<String>,
+    /// Sharing is done by scanning (WeChat): the share button shows the link's QR code.
+    pub qr: bool,
 }
+
+/// The channel whose button opens the system share sheet (`navigator.share`) instead of
+/// an app's share URL; the widget shows it only where the browser has a share sheet.
+pub const SHARE_SHEET: &str = "native";
 
 impl Channel {
     /// Whether a preview by `platform` is this channel's own (a share), not a forward.
@@ -147,65 +153,4 @@ fn is_channel_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SHORT: &str = "https://s.example.com/abc23456";
-
-    fn render(template: &str, title: Option<&str>) -> String {
-        ShareTemplate::parse(template).expect("valid template").render(SHORT, title)
-    }
-
-    #[test]
-    fn whatsapp_text_carries_title_and_link_with_spaces_as_percent_20() {
-        assert_eq!(
-            render("https://wa.me/?text={text}", Some("Rust & you")),
-            "https://wa.me/?text=Rust%20%26%20you%20https%3A%2F%2Fs.example.com%2Fabc23456"
-        );
-    }
-
-    #[test]
-    fn mailto_uses_rfc_6068_encoding_and_keeps_literal_line_breaks() {
-        assert_eq!(
-            render("mailto:?subject={title}&body={title}%0D%0A%0D%0A{url}", Some("A b")),
-            "mailto:?subject=A%20b&body=A%20b%0D%0A%0D%0Ahttps%3A%2F%2Fs.example.com%2Fabc23456"
-        );
-    }
-
-    #[test]
-    fn hash_question_mark_emoji_and_non_latin_titles_are_encoded() {
-        assert_eq!(render("sms:?&body={title}", Some("#1? 🎉")), "sms:?&body=%231%3F%20%F0%9F%8E%89");
-        assert_eq!(render("x:{title}", Some("Привет")), "x:%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82");
-    }
-
-    #[test]
-    fn without_a_title_the_text_is_the_link_alone() {
-        assert_eq!(render("sms:?&body={text}", None), "sms:?&body=https%3A%2F%2Fs.example.com%2Fabc23456");
-        assert_eq!(render("t:{url}&t={title}", None), "t:https%3A%2F%2Fs.example.com%2Fabc23456&t=");
-    }
-
-    #[test]
-    fn unknown_or_unclosed_placeholders_are_refused() {
-        assert!(ShareTemplate::parse("https://x/?q={query}").is_err());
-        assert!(ShareTemplate::parse("https://x/?q={url").is_err());
-    }
-
-    #[test]
-    fn registry_refuses_bad_names_and_reports_unknown_channels() {
-        let channel = |name: &str| Channel { name: name.into(), label: "L".into(), private: true, share_url: None, previews: vec![] };
-        assert!(ChannelRegistry::new(vec![channel("Bad Name")]).is_err());
-        let registry = ChannelRegistry::new(vec![channel("whatsapp")]).expect("valid");
-        assert!(registry.parse("whatsapp").is_ok());
-        let err = registry.parse("myspace").expect_err("unknown");
-        assert_eq!(err.code(), "unknown_channel");
-    }
-
-    #[test]
-    fn a_channel_owns_its_namesake_platform_and_the_listed_ones() {
-        let sms = Channel { name: "sms".into(), label: "SMS".into(), private: true, share_url: None, previews: vec!["imessage".into()] };
-        assert!(sms.is_native_platform("sms") && sms.is_native_platform("imessage"));
-        assert!(!sms.is_native_platform("slack"));
-        let copy = Channel { previews: vec!["*".into()], name: "copy".into(), ..sms };
-        assert!(copy.is_native_platform("slack"));
-    }
-}
+mod tests;

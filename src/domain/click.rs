@@ -1,5 +1,6 @@
-//! A click: one GET of a short link, as recorded. It holds no IP address: the client's
-//! address is used for geo lookup and hashed into `visitor` before a click is built.
+//! A click: one GET of a short link, as recorded — or a tap on a share button (an
+//! intent), which travels the same pipeline. It holds no IP address: the client's address
+//! is used for geo lookup and hashed into `visitor` before a click is built.
 
 use crate::domain::{ContentId, ShortCode};
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,9 @@ pub enum ClickKind {
     Preview(String),
     /// Any other automated client.
     Bot,
+    /// A person tapped a share button (`/share/{code}`): the link is about to be shared.
+    /// Only people make intents; bots and previews of a share button are not recorded.
+    Intent,
 }
 
 impl ClickKind {
@@ -22,6 +26,7 @@ impl ClickKind {
             ClickKind::Person => "person",
             ClickKind::Preview(_) => "preview",
             ClickKind::Bot => "bot",
+            ClickKind::Intent => "intent",
         }
     }
 }
@@ -49,7 +54,8 @@ pub struct Click {
     /// Keyed hash of (address, user agent) under the day's secret: counts unique visitors,
     /// cannot be turned back into an address once the secret is gone.
     pub visitor: String,
-    /// How the link was reached: "link", or "qr" for a scanned QR code.
+    /// How the link was reached: "link", or "qr" for a scanned QR code; for an intent,
+    /// "button" (a share link followed) or "beacon" (a copy or share-sheet button).
     pub source: String,
 }
 

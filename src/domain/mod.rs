@@ -12,6 +12,7 @@ pub mod link;
 pub mod password;
 pub mod secret;
 pub mod target_url;
+pub mod widget_origins;
 
 pub use allowed_hosts::AllowedHosts;
 pub use api_token::{NewToken, TokenDigest, TokenLabel};
@@ -23,3 +24,4 @@ pub use date_range::DateRange;
 pub use link::{Link, UtmPolicy};
 pub use password::AdminPassword;
 pub use target_url::TargetUrl;
+pub use widget_origins::WidgetOrigins;

@@ -3,8 +3,11 @@
 pub mod admin;
 pub mod api;
 pub mod health;
+pub mod qr;
 pub mod redirect;
+pub mod share;
 pub mod test_hooks;
+pub mod widget;
 
 use crate::error::{AppError, HtmlError};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -26,6 +29,16 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .route("/readyz", web::get().to(health::readyz))
         .service(web::scope("/api/v1").configure(api::register))
         .service(admin::scope())
+        // Before `/{code}`, which would take `widget.js` for a code.
+        .service(web::resource("/widget.js").route(web::get().to(widget::script)).route(web::head().to(widget::script)))
+        .service(web::resource("/widget.css").route(web::get().to(widget::stylesheet)).route(web::head().to(widget::stylesheet)))
+        .service(
+            web::resource("/share/{code}")
+                .route(web::get().to(share::open))
+                .route(web::head().to(share::open))
+                .route(web::post().to(share::beacon)),
+        )
+        .service(web::resource("/{code}/qr.svg").route(web::get().to(qr::svg)))
         .service(
             web::resource("/{code}")
                 .route(web::get().to(redirect::follow))

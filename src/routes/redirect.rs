@@ -1,28 +1,22 @@
 //! `GET /{code}`: the redirect every reader waits for, and the click it records.
 
 use crate::clicks::RequestFacts;
-use crate::domain::ShortCode;
-use crate::error::{AppError, HtmlError};
+use crate::error::HtmlError;
 use crate::state::AppState;
-use crate::store::CachedLink;
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The query a QR code adds to the short link (`?s=qr`), so a scan counts as a click
+/// from a QR code. Any other query is a plain tap.
+pub const QR_QUERY: &str = "s=qr";
 
 /// Answers 302 to the link's target and queues the click (HEAD records nothing). A 302
 /// (not 301) with `no-store`, because a cached redirect would send the next tap straight
 /// to the target and the click would be lost.
 pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    // Anything that is not of the code alphabet is answered without a store lookup.
-    let code = ShortCode::parse(&code).ok_or(AppError::NotFound("link"))?;
-    let resolved = match state.links.get(&code).await? {
-        CachedLink::Missing => return Err(AppError::NotFound("link").into()),
-        CachedLink::Found(resolved) => resolved,
-    };
-    if !resolved.link.enabled {
-        return Err(AppError::Gone.into());
-    }
+    let resolved = state.enabled_link(&code).await?;
     if req.method() == Method::GET {
-        state.tracker.track(&resolved.link, &request_facts(&req), "link");
+        state.tracker.track(&resolved.link, &request_facts(&req), source(req.query_string()));
     }
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, resolved.location.as_str()))
@@ -31,6 +25,11 @@ pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<
         // see where the reader came from (the default policy would strip it to the origin).
         .insert_header((header::REFERRER_POLICY, "no-referrer-when-downgrade"))
         .finish())
+}
+
+/// How the link was reached: "qr" when the query carries `s=qr`, else "link".
+fn source(query: &str) -> &'static str {
+    if query.split('&').any(|pair| pair == QR_QUERY) { "qr" } else { "link" }
 }
 
 /// What the click pipeline needs from a request.

@@ -8,7 +8,8 @@ use crate::store::Store;
 /// Contents read from Redis per round trip, so a large export never builds one huge pipeline.
 const CONTENTS_PER_ROUND: usize = 200;
 
-const HEADER: &str = "date,content_id,url,title,channel,private,clicks,unique_visitors,shares,bots\r\n";
+// `intents` comes last, so spreadsheets built on the earlier columns keep working.
+const HEADER: &str = "date,content_id,url,title,channel,private,clicks,unique_visitors,shares,bots,intents\r\n";
 
 /// The export of a range as CSV text (RFC 4180, CRLF line ends).
 pub async fn export_csv(store: &Store, channels: &ChannelRegistry, range: &DateRange) -> Result<String> {
@@ -23,11 +24,11 @@ pub async fn export_csv(store: &Store, channels: &ChannelRegistry, range: &DateR
         for ((id, meta), content_days) in ids.iter().zip(metas).zip(per_content) {
             let Some(meta) = meta else { continue };
             for (day, counters) in days.iter().zip(&content_days) {
-                let (clicks, shares, bots) = (by_prefix(counters, "clicks:"), by_prefix(counters, "shares:"), by_prefix(counters, "bots:"));
+                let [clicks, shares, bots, intents] = ["clicks:", "shares:", "bots:", "intents:"].map(|prefix| by_prefix(counters, prefix));
                 for channel in channels.iter() {
                     let name = &channel.name;
-                    let row = [clicks.get(name), shares.get(name), bots.get(name)].map(|n| n.copied().unwrap_or(0));
-                    if row == [0, 0, 0] {
+                    let row = [clicks.get(name), shares.get(name), bots.get(name), intents.get(name)].map(|n| n.copied().unwrap_or(0));
+                    if row == [0, 0, 0, 0] {
                         continue;
                     }
                     let unique = if row[0] > 0 { store.content_visitors(id, std::slice::from_ref(day), &[name]).await?.0 } else { 0 };
@@ -42,6 +43,7 @@ pub async fn export_csv(store: &Store, channels: &ChannelRegistry, range: &DateR
                         unique.to_string(),
                         row[1].to_string(),
                         row[2].to_string(),
+                        row[3].to_string(),
                     ];
                     push_row(&mut csv, &fields);
                 }

@@ -22,6 +22,9 @@ pub struct Totals {
     pub unique_visitors: i64,
     /// Link previews (one per burst): the link was shared into an app.
     pub shares: i64,
+    /// Taps on share buttons (the widget, the fragment, `/share/{code}`): the step
+    /// before a share.
+    pub intents: i64,
     pub bots: i64,
     /// Clicks through private channels / all clicks (0 without clicks).
     pub dark_share: f64,
@@ -33,6 +36,8 @@ pub struct ChannelStats {
     pub clicks: i64,
     pub unique_visitors: i64,
     pub shares: i64,
+    /// Taps on this channel's share button.
+    pub intents: i64,
     pub bots: i64,
 }
 
@@ -44,6 +49,7 @@ pub struct ContentRow {
     pub title: Option<String>,
     pub clicks: i64,
     pub shares: i64,
+    pub intents: i64,
     /// Clicks per channel (channels without clicks left out).
     pub channels: IndexMap<String, i64>,
 }
@@ -167,6 +173,7 @@ async fn content_rows(store: &Store, channels: &ChannelRegistry, days: &[String]
             title: meta.title,
             clicks,
             shares: prefix_total(&summed, "shares:"),
+            intents: prefix_total(&summed, "intents:"),
             channels: ordered(&by_prefix(&summed, "clicks:"), channels),
         })
         .collect();
@@ -256,6 +263,7 @@ fn totals(summed: &DayCounters, channels: &ChannelRegistry, unique_visitors: i64
         clicks: total,
         unique_visitors,
         shares: prefix_total(summed, "shares:"),
+        intents: prefix_total(summed, "intents:"),
         bots: prefix_total(summed, "bots:"),
         dark_share: if total == 0 { 0.0 } else { private as f64 / total as f64 },
     }
@@ -272,6 +280,7 @@ fn channel_stats(summed: &DayCounters, channels: &ChannelRegistry, unique: &Hash
                 clicks: get(format!("clicks:{name}")),
                 unique_visitors: unique.get(name).copied().unwrap_or(0),
                 shares: get(format!("shares:{name}")),
+                intents: get(format!("intents:{name}")),
                 bots: get(format!("bots:{name}")),
             };
             (name.clone(), stats)

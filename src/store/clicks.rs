@@ -1,4 +1,5 @@
-//! Writing clicks. A batch of clicks becomes counter increments summed per key and field
+//! Writing clicks (and share intents, which ride along as clicks of kind `Intent`). A batch
+//! of clicks becomes counter increments summed per key and field
 //! (a thousand clicks on one content-channel-day are one `HINCRBY … 1000`), HyperLogLog
 //! adds, stream entries and expiries. Each group of keys is applied by one Lua script, all
 //! groups in one pipelined round trip. The script first sets a batch marker, so a batch
@@ -112,6 +113,13 @@ impl BatchBuilder<'_> {
                 self.count(site_day, format!("bots:{ch}"), click.at_ms);
                 self.rank(click, &day, 0);
             }
+            // A tap on a share button: counted beside the channel's shares and clicks, and
+            // nowhere else (devices, places and visitors stay the readers' own).
+            ClickKind::Intent => {
+                self.count(content_day, format!("intents:{ch}"), click.at_ms);
+                self.count(site_day, format!("intents:{ch}"), click.at_ms);
+                self.rank(click, &day, 0);
+            }
             ClickKind::Preview(platform) => {
                 let forward = channels.get(ch).is_some_and(|c| !c.is_native_platform(platform));
                 let mut fields = vec![format!("shares:{ch}"), format!("pv:{platform}")];
@@ -154,7 +162,7 @@ impl BatchBuilder<'_> {
     }
 
     /// Adds `clicks` to the content's rank of the day. Zero still lists the content as
-    /// active that day (it had shares or bots), so listings and exports find it.
+    /// active that day (it had shares, intents or bots), so listings and exports find it.
     fn rank(&mut self, click: &Click, day: &str, clicks: i64) {
         let expire = self.day_expiry(click.at_ms);
         let top = self.keys.site_top(day);

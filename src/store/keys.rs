@@ -40,7 +40,7 @@ impl Keys {
     }
 
     /// Hash: a content's counters for one UTC day (`clicks:<channel>`, `shares:<channel>`,
-    /// `bots:<channel>`, `dev:<class>`, `cc:<country>`, `app:<in-app>`, `pv:<platform>`,
+    /// `intents:<channel>`, `bots:<channel>`, `dev:<class>`, `cc:<country>`, `app:<in-app>`, `pv:<platform>`,
     /// `fwd:<channel>><platform>`, …).
     pub fn content_day(&self, id: &ContentId, day: &str) -> String {
         format!("{}c:{{{id}}}:d:{day}", self.prefix)

@@ -77,18 +77,23 @@ pub struct Browser {
 
 impl Browser {
     pub async fn open() -> Browser {
+        Browser::open_with(&[]).await
+    }
+
+    /// A browser with more command-line switches (a user agent, host resolver rules).
+    pub async fn open_with(extra_args: &[&str]) -> Browser {
         let profile = tempfile::tempdir().expect("profile dir");
+        let mut args: Vec<String> = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--disable-quic", "--window-size=1280,900",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra_args.iter().map(|a| a.to_string()));
         let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic",
-                    format!("--user-data-dir={}", profile.path().display()),
-                    "--window-size=1280,900",
-                ]
-            }
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args }
         });
         let serde_json::Value::Object(capabilities) = capabilities else { unreachable!("an object literal") };
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -270,8 +275,13 @@ async fn browser_a_token_is_created_shown_once_used_and_revoked() {
             let copy = client.find(Locator::Css("button[data-copy]")).await.expect("copy button");
             assert!(copy.is_displayed().await.expect("displayed"), "admin.js runs under the CSP and shows the button");
             copy.click().await.expect("click");
+            // The status is written when the clipboard answers, which takes a moment.
             let status = client.find(Locator::Css("[data-copy-status]")).await.expect("status");
-            assert!(!status.text().await.expect("text").is_empty(), "copying says what happened");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while status.text().await.expect("text").is_empty() {
+                assert!(Instant::now() < deadline, "copying says what happened");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             screenshot(client, "tokens-created").await;
             client.set_window_size(375, 900).await.expect("resize");
             assert!(fits_width(client).await, "nothing scrolls sideways at 375 px");

@@ -61,8 +61,8 @@ async fn site_stats_count_clicks_visitors_shares_bots_and_the_dark_share() {
     let stats = json_ok(&s.app, "/api/v1/stats").await;
     assert_eq!(stats["to"], today());
     assert_eq!(stats["from"], days_ago(29));
-    assert_eq!(stats["totals"], json!({"clicks": 5, "unique_visitors": 4, "shares": 1, "bots": 1, "dark_share": 0.8}));
-    assert_eq!(stats["channels"]["whatsapp"], json!({"clicks": 3, "unique_visitors": 2, "shares": 1, "bots": 1}));
+    assert_eq!(stats["totals"], json!({"clicks": 5, "unique_visitors": 4, "shares": 1, "intents": 0, "bots": 1, "dark_share": 0.8}));
+    assert_eq!(stats["channels"]["whatsapp"], json!({"clicks": 3, "unique_visitors": 2, "shares": 1, "intents": 0, "bots": 1}));
     assert_eq!(stats["channels"]["x"]["clicks"], 1);
     assert_eq!(stats["channels"]["email"]["clicks"], 1);
     assert_eq!(stats["channels"]["sms"]["clicks"], 0, "every channel is listed");
@@ -94,7 +94,7 @@ async fn a_range_without_clicks_is_all_zeros() {
     let s = scene().await;
     let yesterday = days_ago(1);
     let stats = json_ok(&s.app, &format!("/api/v1/stats?from={yesterday}&to={yesterday}")).await;
-    assert_eq!(stats["totals"], json!({"clicks": 0, "unique_visitors": 0, "shares": 0, "bots": 0, "dark_share": 0.0}));
+    assert_eq!(stats["totals"], json!({"clicks": 0, "unique_visitors": 0, "shares": 0, "intents": 0, "bots": 0, "dark_share": 0.0}));
     assert_eq!(stats["contents"], json!([]));
     let today = today();
     let stats = json_ok(&s.app, &format!("/api/v1/stats?from={today}&to={today}")).await;
@@ -144,7 +144,7 @@ async fn the_csv_export_has_a_row_per_content_channel_and_day_with_correct_quoti
     let text = response.text().await.expect("body");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
-    assert_eq!(header, ["date", "content_id", "url", "title", "channel", "private", "clicks", "unique_visitors", "shares", "bots"]);
+    assert_eq!(header, ["date", "content_id", "url", "title", "channel", "private", "clicks", "unique_visitors", "shares", "bots", "intents"]);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     let row = |channel: &str| rows.iter().find(|r| &r[4] == channel).unwrap_or_else(|| panic!("{channel} row"));
     assert_eq!(rows.len(), 3, "whatsapp and x of one content, email of the other");

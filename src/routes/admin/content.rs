@@ -101,6 +101,7 @@ impl From<crate::store::stats::RawClick> for RecentRow {
             .unwrap_or_default();
         let kind = match (take("kind").as_str(), take("platform")) {
             ("preview", platform) => format!("preview ({platform})"),
+            ("intent", _) => "share button tap".to_owned(),
             (kind, _) => kind.to_owned(),
         };
         let (country, city) = (take("country"), take("city"));

@@ -43,6 +43,8 @@ struct MatrixRow {
     title: String,
     url: String,
     total: String,
+    /// Taps on the content's share buttons.
+    taps: String,
     cells: Vec<Cell>,
 }
 
@@ -96,7 +98,7 @@ fn matrix(state: &AppState, report: &SiteReport) -> (Vec<Column>, Vec<MatrixRow>
                     Cell { text: thousands(clicks), level, label: format!("{title}, {}: {} clicks", channel.label, thousands(clicks)) }
                 })
                 .collect();
-            MatrixRow { id: row.id.clone(), title, url: row.url.clone(), total: thousands(row.clicks), cells }
+            MatrixRow { id: row.id.clone(), title, url: row.url.clone(), total: thousands(row.clicks), taps: thousands(row.intents), cells }
         })
         .collect();
     (columns, rows)

@@ -69,6 +69,27 @@ struct LinksPage {
     form_error: Option<String>,
     /// The content just minted, shown first.
     minted: Option<ContentLinks>,
+    embed: Embed,
+}
+
+/// What the "share buttons for your pages" snippet needs.
+struct Embed {
+    /// The versioned script URL, cacheable for a year.
+    script: String,
+    /// The default channels, comma-separated, as `data-channels` takes them.
+    channels: String,
+    /// The origins allowed to use the widget, as configured ("" for none, "*" for any).
+    origins: String,
+}
+
+impl Embed {
+    fn new(state: &AppState) -> Embed {
+        Embed {
+            script: format!("{}/widget.js?v={}", state.public_base, *crate::widget::assets::VERSION),
+            channels: state.settings.default_channels.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","),
+            origins: state.settings.widget_origins.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,7 +194,8 @@ async fn links_page(
     let chosen = |name: &str| if form.channels.is_empty() { defaults.contains(&name) } else { form.channels.iter().any(|c| c == name) };
     let channels = state.channels.iter().map(|c| ChannelChoice { name: c.name.clone(), label: c.label.clone(), checked: chosen(&c.name) }).collect();
     let notice = minted.as_ref().map(|m| Notice::success(format!("Share links ready for “{}”.", m.title)));
-    Ok(LinksPage { frame: session.frame(Nav::Links).with_notice(notice), search, contents, channels, form, form_error, minted })
+    let embed = Embed::new(state);
+    Ok(LinksPage { frame: session.frame(Nav::Links).with_notice(notice), search, contents, channels, form, form_error, minted, embed })
 }
 
 #[derive(Debug, Deserialize)]

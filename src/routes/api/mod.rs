@@ -1,6 +1,9 @@
-//! The JSON API under /api/v1, behind a Bearer token.
+//! The JSON API under /api/v1, behind a Bearer token — but for `/public/…`, the widget's
+//! endpoint, which is guarded by origin and rate instead.
 
+pub mod buttons;
 pub mod links;
+pub mod public;
 pub mod shares;
 pub mod stats;
 
@@ -8,6 +11,7 @@ use crate::domain::secret::secrets_match;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
+use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, HttpRequest, web};
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -15,6 +19,12 @@ use std::pin::Pin;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/shares").route(web::post().to(shares::create)))
+        .service(web::resource("/shares/buttons").route(web::get().to(buttons::show)))
+        .service(
+            web::scope("/public")
+                .wrap(from_fn(public::guard))
+                .service(web::resource("/shares").route(web::post().to(public::create))),
+        )
         .service(web::resource("/stats").route(web::get().to(stats::site)))
         .service(web::resource("/stats/export.csv").route(web::get().to(stats::export)))
         .service(web::resource("/contents/{id}/stats").route(web::get().to(stats::content)))

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use actix_web::web;
 use serde::Deserialize;
 
+/// The body of a mint request, to the token API and to the widget's public endpoint alike.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShareBody {
@@ -16,14 +17,13 @@ pub struct ShareBody {
     campaign: Option<String>,
 }
 
+impl ShareBody {
+    pub fn parse(&self, state: &AppState) -> Result<ShareRequest> {
+        ShareRequest::parse(state, &self.url, self.title.as_deref(), self.channels.as_deref(), self.campaign.as_deref())
+    }
+}
+
 /// Mints one link per channel (or returns the ones minted before).
 pub async fn create(_: ApiCaller, body: web::Json<ShareBody>, state: web::Data<AppState>) -> Result<web::Json<Minted>> {
-    let request = ShareRequest::parse(
-        &state,
-        &body.url,
-        body.title.as_deref(),
-        body.channels.as_deref(),
-        body.campaign.as_deref(),
-    )?;
-    Ok(web::Json(mint(&state, &request).await?))
+    Ok(web::Json(mint(&state, &body.parse(&state)?).await?))
 }
