@@ -82,8 +82,8 @@ impl Store {
         if let Some(link) = self.link_in_index(&index, &field).await? {
             return Ok(link);
         }
-        let link = Link {
-            code: self.create_unique_link(content, target, channel, campaign, code_len, now_ms).await?,
+        let mut link = Link {
+            code: ShortCode::generate(code_len),
             content_id: content.clone(),
             channel: channel.name.clone(),
             campaign: campaign.map(|c| c.as_str().to_owned()),
@@ -91,6 +91,7 @@ impl Store {
             created_ms: now_ms,
             enabled: true,
         };
+        link.code = self.create_unique_link(&link, code_len).await?;
         let claimed: bool = self.conn().hset_nx(&index, &field, link.code.as_str()).await?;
         if claimed {
             return Ok(link);
@@ -107,23 +108,16 @@ impl Store {
         }
     }
 
-    async fn create_unique_link(
-        &self,
-        content: &ContentId,
-        target: &TargetUrl,
-        channel: &Channel,
-        campaign: Option<&Campaign>,
-        code_len: usize,
-        now_ms: i64,
-    ) -> Result<ShortCode> {
+    /// Stores `link` under a fresh code (its own `code` is ignored) and returns the code.
+    async fn create_unique_link(&self, link: &Link, code_len: usize) -> Result<ShortCode> {
         for _ in 0..CODE_ATTEMPTS {
             let code = ShortCode::generate(code_len);
             let created: bool = CREATE_LINK
                 .key(self.keys.link(&code))
-                .arg(&["content", content.as_str(), "channel", &channel.name, "target", target.as_str()])
-                .arg(&["campaign", campaign.map(Campaign::as_str).unwrap_or_default()])
+                .arg(&["content", link.content_id.as_str(), "channel", &link.channel, "target", link.target.as_str()])
+                .arg(&["campaign", link.campaign.as_deref().unwrap_or_default()])
                 .arg("created")
-                .arg(now_ms)
+                .arg(link.created_ms)
                 .arg(&["enabled", "1"])
                 .invoke_async(&mut self.conn())
                 .await?;
