@@ -65,6 +65,64 @@ impl Store {
     }
 }
 
+impl ClickBatch {
+    /// The batch's one round trip on a single Redis, as `Store::run_scripts` sends it: the
+    /// script loaded first, then one `EVALSHA` per group. Used to state the cost of a click.
+    fn pipeline(&self) -> redis::Pipeline {
+        let mut pipe = redis::pipe();
+        pipe.load_script(&APPLY).ignore();
+        for group in &self.groups {
+            let mut invocation = APPLY.prepare_invoke();
+            invocation.key(&group.keys).arg(&group.args);
+            pipe.invoke_script(&invocation).ignore();
+        }
+        pipe
+    }
+
+    /// Bytes the batch's round trip sends to Redis (the encoded pipeline).
+    pub fn wire_bytes(&self) -> usize {
+        self.pipeline().get_packed_pipeline().len()
+    }
+
+    /// The commands applying the batch runs in Redis, by name: the round trip's own
+    /// (`script load`, `evalsha`) and those the script calls. A preview's increments only
+    /// run when its share window was not already open, so theirs are an upper bound.
+    pub fn commands(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        let mut count = |name, n| *counts.entry(name).or_insert(0) += n;
+        count("script load", 1);
+        for group in &self.groups {
+            count("evalsha", 1);
+            count("set", 1);
+            count_script_commands(&group.args, &mut count);
+        }
+        counts
+    }
+}
+
+/// Walks the script's ops (see apply_clicks.lua) and counts the commands each one runs.
+fn count_script_commands(args: &[String], count: &mut impl FnMut(&'static str, usize)) {
+    let number = |i: usize| args.get(i).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let mut i = 1;
+    while i < args.len() {
+        let (command, runs, width) = match args[i].as_str() {
+            "h" => ("hincrby", 1, 4),
+            "z" => ("zincrby", 1, 4),
+            "p" => ("pfadd", 1, 3 + number(i + 2)),
+            "x" => ("xadd", 1, 4 + number(i + 3)),
+            "m" => ("xtrim", 1, 3),
+            "t" => ("expireat", 1, 3),
+            "s" => {
+                count("set", 1);
+                ("hincrby", number(i + 3), 4 + 3 * number(i + 3))
+            }
+            _ => break,
+        };
+        count(command, runs);
+        i += width;
+    }
+}
+
 /// Turns clicks into a batch. `channels` tells which preview platforms are native to a
 /// channel (a Slack preview of a Slack link is a share, of a WhatsApp link a forward).
 pub fn encode_batch(keys: &Keys, policy: &WritePolicy, channels: &ChannelRegistry, id: &str, clicks: &[Click]) -> ClickBatch {
@@ -279,5 +337,61 @@ impl GroupBuilder {
         let mut keys = vec![marker];
         keys.extend(self.keys);
         Group { keys, args }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Channel, ContentId, ShortCode, TargetUrl};
+
+    fn click(visitor: usize) -> Click {
+        let url = TargetUrl::parse("https://example.com/post").expect("url");
+        Click {
+            at_ms: 1_763_856_000_000,
+            code: ShortCode::parse("abc23456").expect("code"),
+            content: ContentId::for_url(&url),
+            channel: "whatsapp".into(),
+            campaign: None,
+            kind: ClickKind::Person,
+            device: "smartphone".into(),
+            os: "iOS".into(),
+            browser: "Safari".into(),
+            in_app: None,
+            country: "GB".into(),
+            city: Some("London".into()),
+            referrer_host: None,
+            visitor: format!("{visitor:032x}"),
+            source: "link".into(),
+        }
+    }
+
+    fn encode(clicks: &[Click]) -> ClickBatch {
+        let policy = WritePolicy { retention_days: 400, recent_clicks: 1000, preview_window_secs: 300, marker_ttl_secs: 3600, group_by_slot: false };
+        let channel = Channel { name: "whatsapp".into(), label: "WhatsApp".into(), private: true, share_url: None, previews: vec![], qr: false };
+        let channels = ChannelRegistry::new(vec![channel]).expect("registry");
+        encode_batch(&Keys::new("st:"), &policy, &channels, "batch1", clicks)
+    }
+
+    #[test]
+    fn a_batch_sums_counters_so_only_raw_clicks_grow_with_its_size() {
+        let one = encode(&[click(0)]).commands();
+        let thousand = encode(&(0..1000).map(click).collect::<Vec<_>>()).commands();
+        assert_eq!(one["xadd"], 1);
+        assert_eq!(thousand["xadd"], 1000, "one raw click each");
+        for command in ["hincrby", "zincrby", "expireat", "set", "evalsha", "script load"] {
+            assert_eq!(one[command], thousand[command], "{command} is per key, not per click");
+        }
+        // Visitors are added PFADD_CHUNK at a time, to the content's and the site's HLL.
+        assert_eq!((one["pfadd"], thousand["pfadd"]), (2, 2 * 1000_usize.div_ceil(PFADD_CHUNK)));
+        // clicks, dev, cc for site and content, city for the content.
+        assert_eq!(one["hincrby"], 7);
+    }
+
+    #[test]
+    fn a_batch_knows_its_bytes_on_the_wire() {
+        let batch = encode(&[click(0), click(1)]);
+        let args: usize = batch.groups.iter().flat_map(|g| g.keys.iter().chain(&g.args)).map(String::len).sum();
+        assert!(batch.wire_bytes() > args + include_str!("apply_clicks.lua").len());
     }
 }
