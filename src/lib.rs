@@ -13,3 +13,4 @@ pub mod stats;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;

@@ -4,6 +4,8 @@ use crate::clicks::Tracker;
 use crate::config::Settings;
 use crate::domain::{ChannelRegistry, ShortCode};
 use crate::store::{LinkCache, Store};
+use crate::telemetry::metrics::Metrics;
+use crate::throttle::Throttles;
 use std::sync::Arc;
 
 /// Shared by every worker; cheap to clone.
@@ -17,6 +19,9 @@ pub struct AppState {
     pub tracker: Arc<Tracker>,
     /// Base of short links, without a trailing slash.
     pub public_base: Arc<str>,
+    pub metrics: Arc<Metrics>,
+    /// Per-client rate limits.
+    pub throttles: Arc<Throttles>,
 }
 
 impl AppState {

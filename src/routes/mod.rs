@@ -3,12 +3,18 @@
 pub mod admin;
 pub mod api;
 pub mod health;
+pub mod limits;
+pub mod metrics;
+pub mod observe;
 pub mod redirect;
 pub mod test_hooks;
 
 use crate::error::{AppError, HtmlError};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The route of short links.
+pub const SHORT_LINK: &str = "/{code}";
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -24,10 +30,11 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .app_data(web::PathConfig::default().error_handler(path_error))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::metrics))
         .service(web::scope("/api/v1").configure(api::register))
         .service(admin::scope())
         .service(
-            web::resource("/{code}")
+            web::resource(SHORT_LINK)
                 .route(web::get().to(redirect::follow))
                 .route(web::head().to(redirect::follow)),
         )

@@ -2,6 +2,7 @@
 
 use crate::clicks::RequestFacts;
 use crate::domain::ShortCode;
+use crate::enrich::client_ip::client_ip;
 use crate::error::{AppError, HtmlError};
 use crate::state::AppState;
 use crate::store::CachedLink;
@@ -14,7 +15,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     // Anything that is not of the code alphabet is answered without a store lookup.
     let code = ShortCode::parse(&code).ok_or(AppError::NotFound("link"))?;
-    let resolved = match state.links.get(&code).await? {
+    let known = match state.links.cached(&code).await {
+        Some(known) => known,
+        // Only a lookup in Redis is throttled: guessing codes must not cost Redis a read
+        // per guess, while cached links keep working for everyone behind the same address.
+        None if !state.throttles.lookups.allows(client(&req, &state)) => return Err(AppError::TooManyRequests.into()),
+        None => state.links.get(&code).await?,
+    };
+    let resolved = match known {
         CachedLink::Missing => return Err(AppError::NotFound("link").into()),
         CachedLink::Found(resolved) => resolved,
     };
@@ -31,6 +39,12 @@ pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<
         // see where the reader came from (the default policy would strip it to the origin).
         .insert_header((header::REFERRER_POLICY, "no-referrer-when-downgrade"))
         .finish())
+}
+
+/// The client's address, as far as the trusted proxies let us know it.
+pub fn client(req: &HttpRequest, state: &AppState) -> Option<std::net::IpAddr> {
+    let facts = request_facts(req);
+    facts.peer.and_then(|peer| client_ip(peer, facts.forwarded, facts.x_forwarded_for, &state.tracker.proxies))
 }
 
 /// What the click pipeline needs from a request.

@@ -5,6 +5,7 @@ pub mod keys;
 pub mod link_cache;
 pub mod links;
 pub mod login_throttle;
+pub mod metered;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;
@@ -12,6 +13,7 @@ pub mod tokens;
 
 pub use keys::Keys;
 pub use link_cache::{CachedLink, LinkCache};
+pub use metered::{MeteredConnection, RedisMetrics};
 
 use crate::error::{AppError, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -23,6 +25,7 @@ use std::time::Duration;
 pub struct Store {
     conn: ConnectionManager,
     keys: Keys,
+    metrics: RedisMetrics,
 }
 
 impl Store {
@@ -37,16 +40,22 @@ impl Store {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Store { conn, keys: Keys::new(prefix) })
+        Ok(Store { conn, keys: Keys::new(prefix), metrics: RedisMetrics::default() })
     }
 
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
 
-    /// A connection to run commands on (a cheap clone sharing one multiplexed socket).
-    pub fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
+    /// A connection to run commands on (a cheap clone sharing one multiplexed socket),
+    /// measured for the metrics.
+    pub fn conn(&self) -> MeteredConnection {
+        MeteredConnection::new(self.conn.clone(), self.metrics.clone())
+    }
+
+    /// The latency and error counts of every round trip this store made.
+    pub fn metrics(&self) -> &RedisMetrics {
+        &self.metrics
     }
 
     /// Whether Redis answers, for /readyz.

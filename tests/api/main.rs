@@ -3,12 +3,14 @@
 mod admin;
 mod admin_reports;
 mod admin_client;
+mod binary;
 mod browser;
 mod clicks;
 mod faults;
 mod health;
 mod helpers;
 mod links;
+mod metrics;
 mod redirect;
 mod settings;
 mod shares;
