@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP API against a real Redis.
 
+mod abuse;
 mod admin;
 mod admin_reports;
 mod admin_client;
@@ -10,8 +11,10 @@ mod faults;
 mod health;
 mod helpers;
 mod links;
+mod logs;
 mod metrics;
 mod redirect;
+mod restarts;
 mod settings;
 mod shares;
 mod stats;
