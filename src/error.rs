@@ -35,6 +35,9 @@ pub enum AppError {
     HeadersTooLarge(usize),
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
+    /// The path exists, with other methods (an `Allow` header lists them).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("too many requests, slow down")]
     TooManyRequests,
     /// A setting is missing or malformed; startup stops with this message.
@@ -71,6 +74,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::HeadersTooLarge(_) => "headers_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyRequests => "rate_limited",
             AppError::Store(_) => "unavailable",
             AppError::Config { .. } | AppError::Internal(_) => "internal",
@@ -110,6 +114,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Config { .. } | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -31,7 +31,7 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
-        .service(web::scope("/api/v1").configure(api::register))
+        .service(api::scope())
         .service(admin::scope())
         .service(
             web::resource(SHORT_LINK)

@@ -13,6 +13,7 @@ mod helpers;
 mod links;
 mod logs;
 mod metrics;
+mod openapi;
 mod redirect;
 mod restarts;
 mod settings;
