@@ -7,6 +7,7 @@ mod admin_client;
 mod binary;
 mod browser;
 mod clicks;
+mod deploy;
 mod faults;
 mod health;
 mod helpers;
