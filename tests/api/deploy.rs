@@ -108,3 +108,12 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn the_operations_guide_documents_every_setting() {
+    let guide = read("docs/operations.md");
+    let readme = read("README.md");
+    let missing: Vec<&str> = sharetrail::config::ENV_VARS.iter().map(|v| v.name).filter(|name| !guide.contains(&format!("`{name}`"))).collect();
+    assert!(missing.is_empty(), "docs/operations.md lacks {missing:?}");
+    assert!(readme.contains("docs/operations.md"), "the README points to the guide");
+}
