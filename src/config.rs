@@ -56,6 +56,10 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("SHARETRAIL_WORKERS", "workers", Kind::Int),
     var("SHARETRAIL_TRUSTED_PROXIES", "trusted_proxies", Kind::List),
     var("SHARETRAIL_TEST_HOOKS", "test_hooks", Kind::Bool),
+    var("SHARETRAIL_METRICS_TOKEN", "metrics_token", Kind::Text),
+    var("SHARETRAIL_SHUTDOWN_SECONDS", "shutdown_seconds", Kind::Int),
+    var("SHARETRAIL_MINT_RATE_PER_MINUTE", "limits.mint_per_minute", Kind::Int),
+    var("SHARETRAIL_LOOKUP_RATE_PER_MINUTE", "limits.lookups_per_minute", Kind::Int),
     var("SHARETRAIL_GEOIP_DB", "geo.db", Kind::Text),
     var("SHARETRAIL_GEOIP_RELOAD_SECONDS", "geo.reload_seconds", Kind::Int),
     var("SHARETRAIL_MAXMIND_LICENSE_KEY", "geo.maxmind_license_key", Kind::Text),
@@ -106,6 +110,11 @@ pub struct Settings {
     pub channels: ChannelRegistry,
     pub trusted_proxies: TrustedProxies,
     pub test_hooks: bool,
+    /// Bearer token of `GET /metrics`; None: the endpoint is off.
+    pub metrics_token: Option<SecretString>,
+    /// How long a stop may take: requests under way, then the click drain.
+    pub shutdown: Duration,
+    pub limits: LimitSettings,
     pub geo: GeoSettings,
     pub clicks: ClickSettings,
     pub classify: ClassifierConfig,
@@ -128,6 +137,13 @@ pub struct ClickSettings {
     pub preview_window: Duration,
     pub honor_dnt: bool,
     pub spool_dir: PathBuf,
+}
+
+/// Per-client rate limits, per minute; 0 turns one off.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    pub mint_per_minute: u32,
+    pub lookups_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +183,9 @@ struct Raw {
     channels: toml::Table,
     trusted_proxies: Vec<String>,
     test_hooks: bool,
+    metrics_token: String,
+    shutdown_seconds: u64,
+    limits: RawLimits,
     geo: RawGeo,
     clicks: RawClicks,
     classify: ClassifierConfig,
@@ -179,6 +198,13 @@ struct RawGeo {
     reload_seconds: u64,
     maxmind_license_key: String,
     download_url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    mint_per_minute: u64,
+    lookups_per_minute: u64,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +311,12 @@ impl Settings {
             channels,
             trusted_proxies: TrustedProxies::parse(&raw.trusted_proxies)?,
             test_hooks: raw.test_hooks,
+            metrics_token: secret(raw.metrics_token),
+            shutdown: Duration::from_secs(in_range("shutdown_seconds", raw.shutdown_seconds, 1..=3600)? as u64),
+            limits: LimitSettings {
+                mint_per_minute: in_range("limits.mint_per_minute", raw.limits.mint_per_minute, 0..=1_000_000)? as u32,
+                lookups_per_minute: in_range("limits.lookups_per_minute", raw.limits.lookups_per_minute, 0..=1_000_000)? as u32,
+            },
             geo: GeoSettings {
                 db: Some(raw.geo.db).filter(|d| !d.is_empty()).map(PathBuf::from),
                 reload: Duration::from_secs(raw.geo.reload_seconds),

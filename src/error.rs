@@ -35,8 +35,13 @@ pub enum AppError {
     HostNotAllowed(String),
     #[error("request body too large (limit {0} bytes)")]
     PayloadTooLarge(usize),
+    #[error("request headers too large (limit {0} bytes)")]
+    HeadersTooLarge(usize),
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
+    /// The path exists, with other methods (an `Allow` header lists them).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("too many requests, slow down")]
     TooManyRequests,
     /// A setting is missing or malformed; startup stops with this message.
@@ -72,7 +77,9 @@ impl AppError {
             AppError::Gone => "gone",
             AppError::HostNotAllowed(_) => "host_not_allowed",
             AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::HeadersTooLarge(_) => "headers_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyRequests => "rate_limited",
             AppError::Store(_) => "unavailable",
             AppError::Config { .. } | AppError::Internal(_) => "internal",
@@ -110,7 +117,9 @@ impl ResponseError for AppError {
             AppError::Gone => StatusCode::GONE,
             AppError::HostNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Config { .. } | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -174,6 +183,7 @@ impl ResponseError for HtmlError {
             AppError::NotFound(_) => "Not found",
             AppError::Gone => "This link has been disabled",
             AppError::Store(_) => "Temporarily unavailable",
+            AppError::TooManyRequests => "Too many requests",
             _ if status.is_client_error() => "Bad request",
             _ => "Something went wrong",
         };

@@ -15,4 +15,5 @@ pub mod stats;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod widget;

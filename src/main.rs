@@ -88,7 +88,7 @@ async fn serve(settings: Settings) -> ExitCode {
         }
     };
     tracing::info!(port = app.port(), "sharetrail is serving");
-    match app.run_until_stopped().await {
+    match app.run_until_signalled().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server stopped with an error");

@@ -7,6 +7,7 @@ use crate::domain::click::now_ms;
 use crate::state::AppState;
 use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// A parsed request to mint links.
 pub struct ShareRequest {
@@ -48,20 +49,20 @@ impl ShareRequest {
 }
 
 /// The answer: the content and one link per channel, in the order asked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Minted {
     pub content: MintedContent,
     pub links: Vec<MintedLink>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MintedContent {
     pub id: String,
     pub url: String,
     pub title: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MintedLink {
     pub channel: String,
     pub label: String,

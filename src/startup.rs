@@ -1,5 +1,6 @@
 //! Builds the application: binds the listener (port 0 in tests), wires the state and
-//! registers the routes; `run_until_stopped` serves until SIGTERM/SIGINT.
+//! registers the routes; `run_until_signalled` serves until SIGTERM/SIGINT, then stops
+//! within the configured drain time.
 
 use crate::clicks::Tracker;
 use crate::clicks::classify::Classifier;
@@ -15,11 +16,15 @@ use crate::routes;
 use crate::state::AppState;
 use crate::store::clicks::WritePolicy;
 use crate::store::{LinkCache, Store};
-use actix_web::dev::Server;
+use crate::telemetry::metrics::Metrics;
+use crate::throttle::Throttles;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How long a batch marker guards against applying a batch twice: longer than any retry.
@@ -30,8 +35,10 @@ pub struct Application {
     port: u16,
     state: AppState,
     server: Server,
-    /// Stops the background tasks (geo reloader, visitor-secret refresher).
+    /// Stops the background tasks (geo reloader, visitor-secret refresher, throttle janitor).
     background: CancellationToken,
+    /// When the stop began; the click drain ends `shutdown` after it.
+    stopping: Arc<std::sync::OnceLock<Instant>>,
 }
 
 impl Application {
@@ -51,13 +58,24 @@ impl Application {
         };
         let data = web::Data::new(state.clone());
         let test_hooks = state.settings.test_hooks;
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(|cfg| routes::register(cfg, test_hooks)))
-            .workers(workers)
-            .shutdown_timeout(10)
-            .listen(listener)
-            .map_err(|e| AppError::Internal(format!("cannot listen: {e}")))?
-            .run();
-        Ok(Application { port: local.port(), state, server, background })
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                // The last wrap runs first: every answer, a refused header included, is observed.
+                .wrap(from_fn(routes::limits::refuse_oversized_headers))
+                .wrap(from_fn(routes::observe::observe))
+                .configure(|cfg| routes::register(cfg, test_hooks))
+        })
+        .workers(workers)
+        // Signals are handled in `run_until_signalled`: actix would stop at once on SIGINT.
+        .disable_signals()
+        .shutdown_timeout(state.settings.shutdown.as_secs())
+        .client_request_timeout(routes::limits::CLIENT_REQUEST_TIMEOUT)
+        .listen(listener)
+        .map_err(|e| AppError::Internal(format!("cannot listen: {e}")))?
+        .run();
+        let stopping = Arc::new(std::sync::OnceLock::new());
+        Ok(Application { port: local.port(), state, server, background, stopping })
     }
 
     pub fn port(&self) -> u16 {
@@ -68,14 +86,63 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the server is stopped (actix handles SIGTERM and SIGINT: it stops
-    /// accepting and finishes the requests under way), then writes every accepted click.
+    /// Stops serving gracefully, as SIGTERM does (for tests and embedders).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle { server: self.server.handle(), stopping: self.stopping.clone() }
+    }
+
+    /// Serves until SIGTERM or SIGINT (or a [`StopHandle`]), then stops gracefully.
+    /// Test apps use [`Application::run_until_stopped`], so a test run keeps Ctrl-C.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let stop = self.stop_handle();
+        let listener = tokio::spawn(async move {
+            match wait_for_stop_signal().await {
+                Ok(signal) => tracing::info!(signal, "stopping: no new connections; requests under way may finish"),
+                Err(e) => tracing::error!(error = %e, "cannot listen for signals; stopping"),
+            }
+            stop.stop().await;
+        });
+        let served = self.run_until_stopped().await;
+        listener.abort();
+        served
+    }
+
+    /// Serves until the server is stopped: it stops accepting, lets the requests under way
+    /// finish within `shutdown`, then writes every accepted click (spooling what is left
+    /// when the same deadline passes).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.state.tracker.recorder.shutdown().await;
+        let budget = self.state.settings.shutdown;
+        let deadline = *self.stopping.get_or_init(Instant::now) + budget;
+        self.state.tracker.recorder.shutdown(deadline).await;
         self.background.cancel();
         served
     }
+}
+
+/// Stops an [`Application`] the way SIGTERM does.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: ServerHandle,
+    stopping: Arc<std::sync::OnceLock<Instant>>,
+}
+
+impl StopHandle {
+    pub async fn stop(&self) {
+        self.stopping.get_or_init(Instant::now);
+        self.server.stop(true).await;
+    }
+}
+
+/// Waits for SIGTERM (an orchestrator stopping us) or SIGINT (Ctrl-C); both stop gracefully.
+async fn wait_for_stop_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
 }
 
 async fn build_state(settings: Settings, public_base: String, background: &CancellationToken) -> Result<AppState> {
@@ -84,7 +151,13 @@ async fn build_state(settings: Settings, public_base: String, background: &Cance
     } else {
         Store::connect(&settings.redis.url, &settings.redis.prefix)?
     };
+    if let Err(e) = store.ping().await {
+        tracing::warn!(error = %e, "Redis does not answer: serving anyway; links and stats answer 503 until it does, clicks wait in the spool");
+    }
     let tracker = Arc::new(build_tracker(&settings, &store, background).await?);
+    let metrics = Arc::new(Metrics::new(store.metrics(), tracker.recorder.counters().clone()));
+    let throttles = Arc::new(Throttles::new(settings.limits.mint_per_minute, settings.limits.lookups_per_minute));
+    throttles.clone().spawn_janitor(background.clone());
     let channels = Arc::new(settings.channels.clone());
     let links = LinkCache::new(
         store.clone(),
@@ -96,7 +169,7 @@ async fn build_state(settings: Settings, public_base: String, background: &Cance
     );
     links.spawn_invalidations(background.clone());
     let widget_limiter = ClientRateLimiter::per_minute(settings.widget_rate_limit);
-    Ok(AppState { settings: Arc::new(settings), store, links, channels, tracker, public_base: public_base.into(), widget_limiter })
+    Ok(AppState { settings: Arc::new(settings), store, links, channels, tracker, public_base: public_base.into(), widget_limiter, metrics, throttles })
 }
 
 async fn build_tracker(settings: &Settings, store: &Store, background: &CancellationToken) -> Result<Tracker> {

@@ -7,6 +7,8 @@ use crate::error::{AppError, Result};
 use crate::rate_limit::ClientRateLimiter;
 use crate::store::link_cache::ResolvedLink;
 use crate::store::{CachedLink, LinkCache, Store};
+use crate::telemetry::metrics::Metrics;
+use crate::throttle::Throttles;
 use std::sync::Arc;
 
 /// Shared by every worker; cheap to clone.
@@ -22,6 +24,9 @@ pub struct AppState {
     pub public_base: Arc<str>,
     /// Mint requests per client on the public (widget) endpoint.
     pub widget_limiter: ClientRateLimiter,
+    pub metrics: Arc<Metrics>,
+    /// Per-client rate limits.
+    pub throttles: Arc<Throttles>,
 }
 
 impl AppState {

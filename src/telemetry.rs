@@ -1,4 +1,7 @@
-//! Logging: human-readable text by default, one JSON object per line in production.
+//! Logging: human-readable text by default, one JSON object per line in production;
+//! and the Prometheus metrics.
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

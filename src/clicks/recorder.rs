@@ -4,15 +4,16 @@
 //! back. On shutdown the writer drains the queue before the process exits.
 
 use super::spool::Spool;
-use crate::domain::{ChannelRegistry, Click};
+use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::error::{AppError, Result};
 use crate::store::Store;
 use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How often the spool is retried while it holds batches.
@@ -21,12 +22,42 @@ const REPLAY_EVERY: Duration = Duration::from_secs(1);
 /// What happened to clicks so far, for logs, tests and metrics.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Clicks handed to the recorder (dropped ones included), by who made them.
+    pub people: AtomicU64,
+    pub previews: AtomicU64,
+    pub bots: AtomicU64,
+    /// Share-button taps.
+    pub intents: AtomicU64,
+    /// Clicks the writer took off the queue; `queued() - dequeued` are waiting.
+    pub dequeued: AtomicU64,
     /// Clicks written to Redis (directly or from the spool).
     pub recorded: AtomicU64,
     /// Clicks written to the spool.
     pub spooled: AtomicU64,
     /// Clicks lost: the queue was full, or the spool could not be written.
     pub dropped: AtomicU64,
+}
+
+impl Counters {
+    /// Clicks handed to the recorder so far.
+    pub fn queued(&self) -> u64 {
+        [&self.people, &self.previews, &self.bots, &self.intents].iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Clicks waiting in the queue now (in memory: a SIGKILL loses them).
+    pub fn queue_depth(&self) -> u64 {
+        self.queued().saturating_sub(self.dequeued.load(Ordering::Relaxed))
+    }
+
+    fn handed_in(&self, kind: &ClickKind) {
+        let counter = match kind {
+            ClickKind::Person => &self.people,
+            ClickKind::Preview(_) => &self.previews,
+            ClickKind::Bot => &self.bots,
+            ClickKind::Intent => &self.intents,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 enum Message {
@@ -39,6 +70,8 @@ pub struct Recorder {
     tx: mpsc::Sender<Message>,
     counters: Arc<Counters>,
     stop: CancellationToken,
+    /// When the shutdown drain must end; set once, by `shutdown`.
+    deadline: Arc<OnceLock<Instant>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -55,14 +88,27 @@ impl Recorder {
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
         let stop = CancellationToken::new();
-        let writer = Writer { store, channels, spool, policy: settings.policy, counters: counters.clone(), redis_ok: true };
+        let deadline = Arc::new(OnceLock::new());
+        let writer = Writer {
+            store,
+            channels,
+            spool,
+            policy: settings.policy,
+            counters: counters.clone(),
+            redis_ok: true,
+            deadline: deadline.clone(),
+        };
         let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1)));
-        Recorder { tx, counters, stop, writer: Mutex::new(Some(task)) }
+        Recorder { tx, counters, stop, deadline, writer: Mutex::new(Some(task)) }
     }
 
     /// Queues a click without waiting. A full queue drops the click, and says so.
     pub fn record(&self, click: Click) {
+        // Counted before the send, so the writer never takes off more than was handed in;
+        // a dropped click counts as taken off, so the depth stays true.
+        self.counters.handed_in(&click.kind);
         if self.tx.try_send(Message::Click(Box::new(click))).is_err() {
+            self.counters.dequeued.fetch_add(1, Ordering::Relaxed);
             let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // One line per thousand drops: a flood must not also flood the log.
             if dropped % 1000 == 1 {
@@ -81,12 +127,15 @@ impl Recorder {
             .map_err(|e| AppError::Store(redis::RedisError::from((redis::ErrorKind::Io, "flush", e))))
     }
 
-    pub fn counters(&self) -> &Counters {
+    pub fn counters(&self) -> &Arc<Counters> {
         &self.counters
     }
 
-    /// Stops the writer after it has written (or spooled) everything queued.
-    pub async fn shutdown(&self) {
+    /// Stops the writer after it has written everything queued. Past `deadline`, what is
+    /// left goes to the disk spool instead of Redis (a local write, so the exit stays
+    /// prompt when Redis is slow), to be replayed by the next start.
+    pub async fn shutdown(&self, deadline: Instant) {
+        let _ = self.deadline.set(deadline);
         self.stop.cancel();
         if let Some(task) = self.writer.lock().await.take() {
             let _ = task.await;
@@ -103,6 +152,7 @@ struct Writer {
     /// False after a failed write: batches then go to the spool until a replay succeeds,
     /// so a Redis outage costs one timeout, not one per batch.
     redis_ok: bool,
+    deadline: Arc<OnceLock<Instant>>,
 }
 
 impl Writer {
@@ -129,7 +179,11 @@ impl Writer {
         while rx.recv_many(&mut messages, batch_size).await > 0 {
             self.handle(&mut messages).await;
         }
-        if let Err(e) = self.replay_spool().await {
+        let replayed = match self.time_left() {
+            Some(left) => tokio::time::timeout(left, self.replay_spool()).await.unwrap_or_else(|_| Err("out of time".into())),
+            None => Err("out of time".into()),
+        };
+        if let Err(e) = replayed {
             tracing::warn!(error = %e, dir = %self.spool.dir().display(), "clicks stay in the spool until the next start");
         }
         tracing::info!(
@@ -140,11 +194,22 @@ impl Writer {
         );
     }
 
+    /// Time left for the shutdown drain: None once it is over, unbounded before shutdown.
+    fn time_left(&self) -> Option<Duration> {
+        match self.deadline.get() {
+            None => Some(Duration::MAX),
+            Some(deadline) => deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero()),
+        }
+    }
+
     async fn handle(&mut self, messages: &mut Vec<Message>) {
         let mut clicks = Vec::with_capacity(messages.len());
         for message in messages.drain(..) {
             match message {
-                Message::Click(click) => clicks.push(*click),
+                Message::Click(click) => {
+                    self.counters.dequeued.fetch_add(1, Ordering::Relaxed);
+                    clicks.push(*click);
+                }
                 Message::Flush(ack) => {
                     self.write(std::mem::take(&mut clicks)).await;
                     let _ = ack.send(self.replay_spool().await);
@@ -160,16 +225,21 @@ impl Writer {
         }
         let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
         let batch = encode_batch(self.store.keys(), &self.policy, &self.channels, &id, &clicks);
-        if self.redis_ok {
-            match self.store.apply_batch(&batch).await {
-                Ok(()) => {
+        let time_left = self.time_left();
+        if self.redis_ok && let Some(left) = time_left {
+            // During the shutdown drain a slow Redis must not hold the exit past its bound;
+            // a batch cut off may have been applied, and its marker makes the replay a no-op.
+            let applied = tokio::time::timeout(left, self.store.apply_batch(&batch)).await;
+            match applied {
+                Ok(Ok(())) => {
                     self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
                     return;
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::warn!(error = %e, clicks = batch.clicks, "cannot write clicks to Redis; spooling them to disk");
                     self.redis_ok = false;
                 }
+                Err(_) => tracing::warn!(clicks = batch.clicks, "shutdown drain time is up; spooling the rest of the clicks"),
             }
         }
         self.spool(&batch).await;

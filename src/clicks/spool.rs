@@ -13,9 +13,32 @@ pub struct Spool {
 }
 
 impl Spool {
+    /// Opens (creating) the folder, and recovers the batch a crash left half-saved.
     pub fn open(dir: &Path) -> io::Result<Spool> {
         std::fs::create_dir_all(dir)?;
-        Ok(Spool { dir: dir.to_owned() })
+        let spool = Spool { dir: dir.to_owned() };
+        spool.recover_temporaries()?;
+        Ok(spool)
+    }
+
+    /// A process killed between writing a batch and renaming it leaves a temporary file.
+    /// When it holds a whole batch, the batch is kept (a replay of a batch that reached
+    /// Redis anyway is a no-op); a torn one is set aside as `.bad`, never replayed.
+    fn recover_temporaries(&self) -> io::Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+            let Some(batch_name) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
+            let whole = std::fs::read(&path).ok().is_some_and(|bytes| serde_json::from_slice::<ClickBatch>(&bytes).is_ok());
+            if whole {
+                tracing::warn!(file = batch_name, "recovered a spooled batch whose save was cut off");
+                std::fs::rename(&path, self.dir.join(batch_name))?;
+            } else {
+                tracing::error!(file = batch_name, "a spooled batch was cut off mid-write; set aside as .bad");
+                std::fs::rename(&path, self.dir.join(batch_name).with_extension("bad"))?;
+            }
+        }
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -61,5 +84,30 @@ impl Spool {
 
     pub async fn remove(&self, path: &Path) -> io::Result<()> {
         tokio::fs::remove_file(path).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_temporary_batch_is_recovered_and_a_torn_one_set_aside() {
+        let dir = tempfile_dir("recover");
+        let batch = r#"{"id":"b1","clicks":2,"groups":[]}"#;
+        std::fs::write(dir.join(".00000000000000000001-b1.json.tmp"), batch).expect("write");
+        std::fs::write(dir.join(".00000000000000000002-b2.json.tmp"), &batch[..10]).expect("write");
+        let spool = Spool::open(&dir).expect("opens");
+        let names: Vec<String> = std::fs::read_dir(spool.dir()).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        assert!(names.contains(&"00000000000000000001-b1.json".to_owned()), "{names:?}");
+        assert!(names.contains(&"00000000000000000002-b2.bad".to_owned()), "{names:?}");
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    fn tempfile_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("sharetrail-spool-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        dir
     }
 }

@@ -3,6 +3,9 @@
 pub mod admin;
 pub mod api;
 pub mod health;
+pub mod limits;
+pub mod metrics;
+pub mod observe;
 pub mod qr;
 pub mod redirect;
 pub mod share;
@@ -12,6 +15,9 @@ pub mod widget;
 use crate::error::{AppError, HtmlError};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The route of short links.
+pub const SHORT_LINK: &str = "/{code}";
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -27,7 +33,8 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         .app_data(web::PathConfig::default().error_handler(path_error))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .service(web::scope("/api/v1").configure(api::register))
+        .route("/metrics", web::get().to(metrics::metrics))
+        .service(api::scope())
         .service(admin::scope())
         // Before `/{code}`, which would take `widget.js` for a code.
         .service(web::resource("/widget.js").route(web::get().to(widget::script)).route(web::head().to(widget::script)))
@@ -40,7 +47,7 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         )
         .service(web::resource("/{code}/qr.svg").route(web::get().to(qr::svg)))
         .service(
-            web::resource("/{code}")
+            web::resource(SHORT_LINK)
                 .route(web::get().to(redirect::follow))
                 .route(web::head().to(redirect::follow)),
         )

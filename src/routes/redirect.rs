@@ -1,7 +1,10 @@
 //! `GET /{code}`: the redirect every reader waits for, and the click it records.
 
 use crate::clicks::RequestFacts;
-use crate::error::HtmlError;
+use crate::domain::ShortCode;
+use crate::enrich::client_ip::client_ip;
+use crate::error::{AppError, HtmlError};
+use crate::store::CachedLink;
 use crate::state::AppState;
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,7 +17,22 @@ pub const QR_QUERY: &str = "s=qr";
 /// (not 301) with `no-store`, because a cached redirect would send the next tap straight
 /// to the target and the click would be lost.
 pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
-    let resolved = state.enabled_link(&code).await?;
+    // Anything that is not of the code alphabet is answered without a store lookup.
+    let code = ShortCode::parse(&code).ok_or(AppError::NotFound("link"))?;
+    let known = match state.links.cached(&code).await {
+        Some(known) => known,
+        // Only a lookup in Redis is throttled: guessing codes must not cost Redis a read
+        // per guess, while cached links keep working for everyone behind the same address.
+        None if !state.throttles.lookups.allows(client(&req, &state)) => return Err(AppError::TooManyRequests.into()),
+        None => state.links.get(&code).await?,
+    };
+    let resolved = match known {
+        CachedLink::Missing => return Err(AppError::NotFound("link").into()),
+        CachedLink::Found(resolved) => resolved,
+    };
+    if !resolved.link.enabled {
+        return Err(AppError::Gone.into());
+    }
     if req.method() == Method::GET {
         state.tracker.track(&resolved.link, &request_facts(&req), source(req.query_string()));
     }
@@ -30,6 +48,12 @@ pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<
 /// How the link was reached: "qr" when the query carries `s=qr`, else "link".
 fn source(query: &str) -> &'static str {
     if query.split('&').any(|pair| pair == QR_QUERY) { "qr" } else { "link" }
+}
+
+/// The client's address, as far as the trusted proxies let us know it.
+pub fn client(req: &HttpRequest, state: &AppState) -> Option<std::net::IpAddr> {
+    let facts = request_facts(req);
+    facts.peer.and_then(|peer| client_ip(peer, facts.forwarded, facts.x_forwarded_for, &state.tracker.proxies))
 }
 
 /// What the click pipeline needs from a request.

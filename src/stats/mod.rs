@@ -13,10 +13,11 @@ use crate::store::links::StoredContent;
 use crate::store::stats::{DayCounters, RawClick};
 use indexmap::IndexMap;
 use serde::Serialize;
+use utoipa::ToSchema;
 use std::collections::{BTreeMap, HashMap};
 
 /// Totals over a range.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Totals {
     pub clicks: i64,
     pub unique_visitors: i64,
@@ -31,7 +32,7 @@ pub struct Totals {
 }
 
 /// One channel over a range.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ChannelStats {
     pub clicks: i64,
     pub unique_visitors: i64,
@@ -42,7 +43,7 @@ pub struct ChannelStats {
 }
 
 /// A content in a listing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContentRow {
     pub id: String,
     pub url: String,
@@ -55,7 +56,7 @@ pub struct ContentRow {
 }
 
 /// Which channel a content was passed on from, to which app.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Forward {
     pub from: String,
     pub to: String,
@@ -63,7 +64,7 @@ pub struct Forward {
 }
 
 /// The site over a range: `GET /api/v1/stats` and the dashboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SiteReport {
     pub from: String,
     pub to: String,
@@ -79,7 +80,7 @@ pub struct SiteReport {
 }
 
 /// One day of a content.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DayRow {
     pub date: String,
     pub clicks: i64,
@@ -87,7 +88,7 @@ pub struct DayRow {
 }
 
 /// The content as shown in a report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContentView {
     pub id: String,
     pub url: String,
@@ -95,7 +96,7 @@ pub struct ContentView {
 }
 
 /// One content over a range: `GET /api/v1/contents/{id}/stats` and the content page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContentReport {
     pub from: String,
     pub to: String,

@@ -64,6 +64,11 @@ impl LinkCache {
         LinkCache { cache, store, channels, utm: Arc::new(utm) }
     }
 
+    /// What the cache knows about a code, without asking Redis.
+    pub async fn cached(&self, code: &ShortCode) -> Option<CachedLink> {
+        self.cache.get(code).await
+    }
+
     /// The link for a code, from the cache or from Redis. Concurrent misses for one code
     /// share one Redis read.
     pub async fn get(&self, code: &ShortCode) -> Result<CachedLink> {

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod link_cache;
 pub mod links;
 pub mod login_throttle;
+pub mod metered;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;
@@ -13,6 +14,7 @@ pub mod tokens;
 
 pub use keys::Keys;
 pub use link_cache::{CachedLink, LinkCache};
+pub use metered::{MeteredConnection, RedisMetrics};
 
 pub use connection::RedisConn;
 
@@ -33,6 +35,7 @@ pub struct Store {
     /// Where invalidation messages are subscribed (a cluster broadcasts PUBLISH to every
     /// node, so its first seed will do).
     pubsub_url: SecretString,
+    metrics: RedisMetrics,
 }
 
 impl Store {
@@ -47,7 +50,7 @@ impl Store {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Store { conn: RedisConn::Single(conn), keys: Keys::new(prefix), pubsub_url: url.clone() })
+        Ok(Store { conn: RedisConn::Single(conn), keys: Keys::new(prefix), pubsub_url: url.clone(), metrics: RedisMetrics::default() })
     }
 
     /// Connects to a Redis Cluster through its seed nodes (comma-separated URLs). The
@@ -63,16 +66,22 @@ impl Store {
         let conn = client.get_async_connection().await.map_err(|e| {
             AppError::config("redis.url", format!("cannot reach the Redis Cluster ({}: {:?})", e.category(), e.kind()))
         })?;
-        Ok(Store { conn: RedisConn::Cluster(conn), keys: Keys::new(prefix), pubsub_url: SecretString::from(first.to_owned()) })
+        Ok(Store { conn: RedisConn::Cluster(conn), keys: Keys::new(prefix), pubsub_url: SecretString::from(first.to_owned()), metrics: RedisMetrics::default() })
     }
 
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
 
-    /// A connection to run commands on (a cheap clone sharing multiplexed sockets).
-    pub fn conn(&self) -> RedisConn {
-        self.conn.clone()
+    /// A connection to run commands on (a cheap clone sharing one multiplexed socket),
+    /// measured for the metrics.
+    pub fn conn(&self) -> MeteredConnection {
+        MeteredConnection::new(self.conn.clone(), self.metrics.clone())
+    }
+
+    /// The latency and error counts of every round trip this store made.
+    pub fn metrics(&self) -> &RedisMetrics {
+        &self.metrics
     }
 
     pub fn is_cluster(&self) -> bool {

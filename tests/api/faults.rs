@@ -1,16 +1,16 @@
 //! Lose nothing: SIGTERM during a burst, and Redis going away and coming back.
 
+use crate::binary::Binary;
 use crate::helpers::*;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
+pub const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
 
 /// Taps a link from `workers` tasks until told to stop, counting 302 answers.
-fn spawn_tappers(url: String, workers: usize, stop: Arc<AtomicBool>, answered: Arc<AtomicU64>) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn_tappers(url: String, workers: usize, stop: Arc<AtomicBool>, answered: Arc<AtomicU64>) -> Vec<tokio::task::JoinHandle<()>> {
     (0..workers)
         .map(|_| {
             let (url, stop, answered) = (url.clone(), stop.clone(), answered.clone());
@@ -32,7 +32,7 @@ fn spawn_tappers(url: String, workers: usize, stop: Arc<AtomicBool>, answered: A
         .collect()
 }
 
-async fn stored_clicks(redis_url: &str, prefix: &str, content: &str, channel: &str) -> i64 {
+pub async fn stored_clicks(redis_url: &str, prefix: &str, content: &str, channel: &str) -> i64 {
     let id = sharetrail::domain::ContentId::parse(content).expect("id");
     let day = sharetrail::domain::click::day_of(sharetrail::domain::click::now_ms());
     let key = sharetrail::store::Keys::new(prefix).content_day(&id, &day);
@@ -41,42 +41,21 @@ async fn stored_clicks(redis_url: &str, prefix: &str, content: &str, channel: &s
     n.unwrap_or(0)
 }
 
-/// The real binary, configured like a test app.
-struct Binary {
-    child: Child,
-    address: String,
-}
-
-impl Binary {
-    async fn start(redis_url: &str, prefix: &str, spool: &std::path::Path) -> Binary {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sharetrail"));
-        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("SHARETRAIL_")) {
-            command.env_remove(name);
-        }
-        let mut env = base_env(redis_url, prefix);
-        env.insert("SHARETRAIL_LISTEN".into(), format!("127.0.0.1:{port}"));
-        env.insert("SHARETRAIL_WORKERS".into(), "2".into());
-        env.insert("SHARETRAIL_SPOOL_DIR".into(), spool.display().to_string());
-        let child = command.envs(env).arg("serve").stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("binary starts");
-        let address = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client.get(format!("{address}/healthz")).send().await.is_ok() {
-                return Binary { child, address };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("sharetrail did not start listening");
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_burst_loses_no_answered_click() {
+    a_stop_signal_during_a_burst_loses_no_answered_click(libc::SIGTERM).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_during_a_burst_loses_no_answered_click() {
+async fn sigint_during_a_burst_loses_no_answered_click() {
+    a_stop_signal_during_a_burst_loses_no_answered_click(libc::SIGINT).await;
+}
+
+async fn a_stop_signal_during_a_burst_loses_no_answered_click(signal: i32) {
     let redis_url = redis_server().url();
     let prefix = unique_prefix();
     let spool = tempfile::tempdir().expect("spool");
-    let mut binary = Binary::start(&redis_url, &prefix, spool.path()).await;
+    let binary = Binary::start(&redis_url, &prefix, spool.path()).await;
     let client = reqwest::Client::new();
     let minted: serde_json::Value = client
         .post(format!("{}/api/v1/shares", binary.address))
@@ -94,9 +73,8 @@ async fn sigterm_during_a_burst_loses_no_answered_click() {
     while answered.load(Ordering::Relaxed) < 300 {
         tokio::task::yield_now().await;
     }
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(binary.child.id() as i32, libc::SIGTERM) };
-    let status = tokio::task::spawn_blocking(move || binary.child.wait()).await.expect("join").expect("wait");
+    binary.signal(signal);
+    let status = binary.wait().await;
     stop.store(true, Ordering::Relaxed);
     for tapper in tappers {
         tapper.await.expect("tapper");
@@ -151,7 +129,7 @@ async fn redis_going_away_during_a_burst_loses_nothing_and_doubles_nothing() {
 
 /// Waits until the tappers got `more` answers; a tapper that stopped (a panic on an
 /// unexpected status) fails the test here instead of hanging it.
-async fn wait_for_more(counter: &AtomicU64, more: u64) {
+pub async fn wait_for_more(counter: &AtomicU64, more: u64) {
     let target = counter.load(Ordering::Relaxed) + more;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while counter.load(Ordering::Relaxed) < target {
@@ -171,7 +149,7 @@ async fn flush_when_redis_is_back(app: &TestApp) {
     panic!("clicks were not replayed within 10 s of Redis coming back");
 }
 
-fn spool_text(dir: &std::path::Path) -> String {
+pub fn spool_text(dir: &std::path::Path) -> String {
     std::fs::read_dir(dir)
         .expect("spool dir")
         .map(|entry| std::fs::read_to_string(entry.expect("entry").path()).expect("spool file"))

@@ -1,19 +1,26 @@
 //! Black-box tests of the HTTP API against a real Redis.
 
+mod abuse;
 mod admin;
 mod admin_reports;
 mod admin_client;
+mod binary;
 mod browser;
 mod clicks;
+mod deploy;
 mod faults;
 mod health;
 mod helpers;
 mod intents;
 mod links;
+mod logs;
+mod metrics;
+mod openapi;
 mod page_server;
 mod public_shares;
 mod qr;
 mod redirect;
+mod restarts;
 mod scale;
 mod settings;
 mod shares;

@@ -3,6 +3,7 @@
 
 pub mod buttons;
 pub mod links;
+pub mod openapi;
 pub mod public;
 pub mod shares;
 pub mod stats;
@@ -10,30 +11,42 @@ pub mod stats;
 use crate::domain::secret::secrets_match;
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::dev::Payload;
+use actix_web::dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, HttpRequest, web};
+use utoipa_actix_web::scope::Scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::pin::Pin;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/shares").route(web::post().to(shares::create)))
-        .service(web::resource("/shares/buttons").route(web::get().to(buttons::show)))
-        .service(
-            web::scope("/public")
-                .wrap(from_fn(public::guard))
-                .service(web::resource("/shares").route(web::post().to(public::create))),
-        )
-        .service(web::resource("/stats").route(web::get().to(stats::site)))
-        .service(web::resource("/stats/export.csv").route(web::get().to(stats::export)))
-        .service(web::resource("/contents/{id}/stats").route(web::get().to(stats::content)))
-        .service(web::resource("/contents/{id}/clicks").route(web::get().to(stats::clicks)))
-        .service(
-            web::resource("/links/{code}")
-                .route(web::get().to(links::show))
-                .route(web::patch().to(links::update)),
-        );
+/// Where the API is mounted.
+pub const PREFIX: &str = "/api/v1";
+
+/// Every API route. Each handler carries its OpenAPI description, and the document at
+/// `/api/v1/openapi.json` is collected from this same function, so the two cannot drift
+/// (only `service(...)` is collected: register handlers with it, never with `route`).
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(shares::create)
+        .service(stats::site)
+        .service(stats::export)
+        .service(stats::content)
+        .service(stats::clicks)
+        .service(links::show)
+        .service(links::update)
+        .service(openapi::document)
+        // The HTML fragment and the widget's public endpoint are mounted as plain routes.
+        .map(|cfg| {
+            cfg.service(web::resource("/shares/buttons").route(web::get().to(buttons::show))).service(
+                web::scope("/public").wrap(from_fn(public::guard)).service(web::resource("/shares").route(web::post().to(public::create))),
+            )
+        });
+}
+
+/// The API scope, its routes registered.
+pub fn scope() -> Scope<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse, Error = actix_web::Error, InitError = ()>> {
+    // Handlers registered one per method fall through to this when no method matches.
+    utoipa_actix_web::scope(PREFIX).configure(register).default_service(web::to(openapi::unrouted))
 }
 
 /// A request that carried a valid API token: the bootstrap token of the settings, or
