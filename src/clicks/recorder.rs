@@ -7,7 +7,8 @@ use super::spool::Spool;
 use crate::domain::{ChannelRegistry, Click};
 use crate::error::{AppError, Result};
 use crate::store::Store;
-use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch};
+use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch_after};
+use crate::store::sent_recently::SentRecently;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -55,7 +56,15 @@ impl Recorder {
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
         let stop = CancellationToken::new();
-        let writer = Writer { store, channels, spool, policy: settings.policy, counters: counters.clone(), redis_ok: true };
+        let writer = Writer {
+            store,
+            channels,
+            spool,
+            policy: settings.policy,
+            counters: counters.clone(),
+            redis_ok: true,
+            sent: SentRecently::default(),
+        };
         let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1)));
         Recorder { tx, counters, stop, writer: Mutex::new(Some(task)) }
     }
@@ -103,6 +112,8 @@ struct Writer {
     /// False after a failed write: batches then go to the spool until a replay succeeds,
     /// so a Redis outage costs one timeout, not one per batch.
     redis_ok: bool,
+    /// Expiries and trims already in Redis, left out of the next batches.
+    sent: SentRecently,
 }
 
 impl Writer {
@@ -159,7 +170,7 @@ impl Writer {
             return;
         }
         let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
-        let batch = encode_batch(self.store.keys(), &self.policy, &self.channels, &id, &clicks);
+        let batch = encode_batch_after(self.store.keys(), &self.policy, &self.channels, &id, &clicks, &mut self.sent);
         if self.redis_ok {
             match self.store.apply_batch(&batch).await {
                 Ok(()) => {
@@ -172,6 +183,9 @@ impl Writer {
                 }
             }
         }
+        // The batch's own expiries and trims travel with it; whether those of earlier batches
+        // took effect is unknown now, so later batches send them all again.
+        self.sent.forget();
         self.spool(&batch).await;
     }
 

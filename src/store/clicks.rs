@@ -6,6 +6,7 @@
 
 use super::Store;
 use super::keys::{Keys, hash_tag};
+use super::sent_recently::SentRecently;
 use crate::domain::click::day_of;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use serde::{Deserialize, Serialize};
@@ -116,11 +117,32 @@ fn count_script_commands(args: &[String], count: &mut impl FnMut(&'static str, u
 /// Turns clicks into a batch. `channels` tells which preview platforms are native to a
 /// channel (a Slack preview of a Slack link is a share, of a WhatsApp link a forward).
 pub fn encode_batch(keys: &Keys, policy: &WritePolicy, channels: &ChannelRegistry, id: &str, clicks: &[Click]) -> ClickBatch {
+    encode_batch_after(keys, policy, channels, id, clicks, &mut SentRecently::default())
+}
+
+/// [`encode_batch`] for a writer that remembers what its earlier batches sent: expiries and
+/// trims that Redis already has are left out.
+pub fn encode_batch_after(
+    keys: &Keys,
+    policy: &WritePolicy,
+    channels: &ChannelRegistry,
+    id: &str,
+    clicks: &[Click],
+    sent: &mut SentRecently,
+) -> ClickBatch {
     let mut batch = BatchBuilder { keys, policy, groups: BTreeMap::new() };
     for click in clicks {
         batch.add(click, channels);
     }
-    let groups = batch.groups.into_iter().map(|(tag, group)| group.finish(keys.batch_marker(&tag, id), policy)).collect();
+    sent.start_batch();
+    let groups = batch
+        .groups
+        .into_iter()
+        .map(|(tag, mut group)| {
+            group.leave_out_sent(sent);
+            group.finish(keys.batch_marker(&tag, id), policy)
+        })
+        .collect();
     ClickBatch { id: id.to_owned(), clicks: clicks.len(), groups }
 }
 
@@ -286,6 +308,12 @@ impl GroupBuilder {
         *entry = (*entry).max(at);
     }
 
+    fn leave_out_sent(&mut self, sent: &mut SentRecently) {
+        let keys = &self.keys;
+        self.expiries.retain(|&index, &mut at| sent.expiry_needed(&keys[index - 2], at));
+        self.stream_trims.retain(|&index, &mut oldest_ms| sent.trim_needed(&keys[index - 2], oldest_ms));
+    }
+
     fn finish(self, marker: String, policy: &WritePolicy) -> Group {
         let mut args = vec![policy.marker_ttl_secs.to_string()];
         for ((key, field), n) in self.increments {
@@ -324,57 +352,4 @@ impl GroupBuilder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Channel, ContentId, ShortCode, TargetUrl};
-
-    fn click(visitor: usize) -> Click {
-        let url = TargetUrl::parse("https://example.com/post").expect("url");
-        Click {
-            at_ms: 1_763_856_000_000,
-            code: ShortCode::parse("abc23456").expect("code"),
-            content: ContentId::for_url(&url),
-            channel: "whatsapp".into(),
-            campaign: None,
-            kind: ClickKind::Person,
-            device: "smartphone".into(),
-            os: "iOS".into(),
-            browser: "Safari".into(),
-            in_app: None,
-            country: "GB".into(),
-            city: Some("London".into()),
-            referrer_host: None,
-            visitor: format!("{visitor:032x}"),
-            source: "link".into(),
-        }
-    }
-
-    fn encode(clicks: &[Click]) -> ClickBatch {
-        let policy = WritePolicy { retention_days: 400, recent_clicks: 1000, preview_window_secs: 300, marker_ttl_secs: 3600, group_by_slot: false };
-        let channel = Channel { name: "whatsapp".into(), label: "WhatsApp".into(), private: true, share_url: None, previews: vec![] };
-        let channels = ChannelRegistry::new(vec![channel]).expect("registry");
-        encode_batch(&Keys::new("st:"), &policy, &channels, "batch1", clicks)
-    }
-
-    #[test]
-    fn a_batch_sums_counters_so_only_raw_clicks_grow_with_its_size() {
-        let one = encode(&[click(0)]).commands();
-        let thousand = encode(&(0..1000).map(click).collect::<Vec<_>>()).commands();
-        assert_eq!(one["xadd"], 1);
-        assert_eq!(thousand["xadd"], 1000, "one raw click each");
-        for command in ["hincrby", "zincrby", "expireat", "set", "evalsha", "script load"] {
-            assert_eq!(one[command], thousand[command], "{command} is per key, not per click");
-        }
-        // Visitors are added PFADD_CHUNK at a time, to the content's and the site's HLL.
-        assert_eq!((one["pfadd"], thousand["pfadd"]), (2, 2 * 1000_usize.div_ceil(PFADD_CHUNK)));
-        // clicks, dev, cc for site and content, city for the content.
-        assert_eq!(one["hincrby"], 7);
-    }
-
-    #[test]
-    fn a_batch_knows_its_bytes_on_the_wire() {
-        let batch = encode(&[click(0), click(1)]);
-        let args: usize = batch.groups.iter().flat_map(|g| g.keys.iter().chain(&g.args)).map(String::len).sum();
-        assert!(batch.wire_bytes() > args + include_str!("apply_clicks.lua").len());
-    }
-}
+mod tests;

@@ -6,6 +6,7 @@ pub mod link_cache;
 pub mod links;
 pub mod login_throttle;
 pub mod secrets;
+pub mod sent_recently;
 pub mod sessions;
 pub mod stats;
 pub mod tokens;
