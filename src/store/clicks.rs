@@ -17,6 +17,10 @@ static APPLY: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(incl
 
 /// Lua's `unpack` works on the C stack; stay far below its limit.
 const PFADD_CHUNK: usize = 500;
+/// The fields of a raw click in its stream, in the order the writer sends their values
+/// (op `r` of apply_clicks.lua, which holds the same list: a batch carries no field names).
+pub const CLICK_FIELDS: [&str; 14] =
+    ["t", "code", "channel", "campaign", "kind", "platform", "device", "os", "browser", "in_app", "country", "city", "referrer", "source"];
 const DAY_SECS: i64 = 86_400;
 
 /// How clicks are written.
@@ -101,6 +105,7 @@ fn count_script_commands(args: &[String], count: &mut impl FnMut(&'static str, u
             "z" => ("zincrby", 1, 4),
             "p" => ("pfadd", 1, 3 + number(i + 2)),
             "x" => ("xadd", 1, 4 + number(i + 3)),
+            "r" => ("xadd", number(i + 3), 4 + number(i + 3) * CLICK_FIELDS.len()),
             "m" => ("xtrim", 1, 3),
             "t" => ("expireat", 1, 3),
             "s" => {
@@ -253,26 +258,27 @@ impl BatchBuilder<'_> {
             ClickKind::Preview(platform) => platform.as_str(),
             _ => "",
         };
-        let fields = [
-            ("t", click.at_ms.to_string()),
-            ("code", click.code.to_string()),
-            ("channel", click.channel.clone()),
-            ("campaign", click.campaign.clone().unwrap_or_default()),
-            ("kind", click.kind.name().to_owned()),
-            ("platform", platform.to_owned()),
-            ("device", click.device.clone()),
-            ("os", click.os.clone()),
-            ("browser", click.browser.clone()),
-            ("in_app", click.in_app.clone().unwrap_or_default()),
-            ("country", click.country.clone()),
-            ("city", click.city.clone().unwrap_or_default()),
-            ("referrer", click.referrer_host.clone().unwrap_or_default()),
-            ("source", click.source.clone()),
+        // In the order of CLICK_FIELDS.
+        let values: [String; CLICK_FIELDS.len()] = [
+            click.at_ms.to_string(),
+            click.code.to_string(),
+            click.channel.clone(),
+            click.campaign.clone().unwrap_or_default(),
+            click.kind.name().to_owned(),
+            platform.to_owned(),
+            click.device.clone(),
+            click.os.clone(),
+            click.browser.clone(),
+            click.in_app.clone().unwrap_or_default(),
+            click.country.clone(),
+            click.city.clone().unwrap_or_default(),
+            click.referrer_host.clone().unwrap_or_default(),
+            click.source.clone(),
         ];
         let oldest_kept_ms = click.at_ms - i64::from(self.policy.retention_days) * DAY_SECS * 1000;
         let group = self.group(&key);
         let index = group.key(key);
-        group.streams.push((index, fields.into_iter().flat_map(|(k, v)| [k.to_owned(), v]).collect()));
+        group.streams.entry(index).or_default().extend(values);
         let trim = group.stream_trims.entry(index).or_insert(oldest_kept_ms);
         *trim = (*trim).max(oldest_kept_ms);
         group.expire(index, expire);
@@ -286,7 +292,8 @@ struct GroupBuilder {
     increments: BTreeMap<(usize, String), i64>,
     top: BTreeMap<(usize, String), i64>,
     visitors: BTreeMap<usize, BTreeSet<String>>,
-    streams: Vec<(usize, Vec<String>)>,
+    /// Per stream, its new entries' values, one CLICK_FIELDS row after the other.
+    streams: BTreeMap<usize, Vec<String>>,
     shares: Vec<(usize, Vec<(usize, String)>)>,
     /// Per stream, the oldest entry id (ms) to keep.
     stream_trims: BTreeMap<usize, i64>,
@@ -329,9 +336,10 @@ impl GroupBuilder {
                 args.extend(chunk.iter().cloned());
             }
         }
-        for (key, fields) in self.streams {
-            args.extend(["x".into(), key.to_string(), policy.recent_clicks.to_string(), fields.len().to_string()]);
-            args.extend(fields);
+        for (key, values) in self.streams {
+            let entries = values.len() / CLICK_FIELDS.len();
+            args.extend(["r".into(), key.to_string(), policy.recent_clicks.to_string(), entries.to_string()]);
+            args.extend(values);
         }
         for (key, oldest_ms) in self.stream_trims {
             args.extend(["m".into(), key.to_string(), oldest_ms.to_string()]);

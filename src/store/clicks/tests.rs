@@ -67,3 +67,21 @@ fn a_batch_knows_its_bytes_on_the_wire() {
     let args: usize = batch.groups.iter().flat_map(|g| g.keys.iter().chain(&g.args)).map(String::len).sum();
     assert!(batch.wire_bytes() > args + include_str!("../apply_clicks.lua").len());
 }
+
+#[test]
+fn the_script_names_the_raw_click_fields_like_the_writer() {
+    let script = include_str!("../apply_clicks.lua");
+    let line = script.lines().find(|l| l.starts_with("local CLICK_FIELDS")).expect("the script lists the fields");
+    let quoted: Vec<String> = CLICK_FIELDS.iter().map(|f| format!("'{f}'")).collect();
+    assert!(line.ends_with(&format!("{{{}}}", quoted.join(", "))), "{line}");
+}
+
+#[test]
+fn raw_clicks_of_one_stream_travel_as_values_in_one_op() {
+    let batch = encode(&[click(0), click(1), click(2)]);
+    let args = &batch.groups[0].args;
+    let at = args.iter().position(|a| a == "r").expect("an r op");
+    assert_eq!(args[at + 3], "3", "three entries");
+    assert_eq!(args[at + 4..at + 4 + CLICK_FIELDS.len()].len(), CLICK_FIELDS.len());
+    assert_eq!(batch.commands()["xadd"], 3);
+}
