@@ -1,5 +1,6 @@
 //! Redis: the only store. This module knows nothing of HTTP; every key comes from `keys`.
 
+pub mod args;
 pub mod clicks;
 pub mod keys;
 pub mod link_cache;
