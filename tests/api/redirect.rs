@@ -62,10 +62,23 @@ async fn an_unknown_code_is_an_html_404_page() {
     assert!(response.text().await.expect("body").contains("Not found"));
 }
 
+/// An app on a Redis of its own, for tests that count every command Redis processes: on
+/// the shared one, the commands of tests running alongside would be counted too.
+async fn spawn_app_alone() -> (TestApp, std::process::Child, redis::aio::MultiplexedConnection) {
+    let (redis, port) = spawn_redis_on_free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let app = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_REDIS_URL".into(), url.clone());
+    })
+    .await;
+    let client = redis::Client::open(url).expect("url");
+    let conn = client.get_multiplexed_async_connection().await.expect("redis");
+    (app, redis, conn)
+}
+
 #[tokio::test]
 async fn malformed_codes_are_404_without_touching_redis() {
-    let app = spawn_app().await;
-    let mut conn = app.redis().await;
+    let (app, mut redis, mut conn) = spawn_app_alone().await;
     let before = commands_processed(&mut conn).await;
     for path in ["/abc", "/0OlI0OlI", "/abcd-efg", &format!("/{}", "a".repeat(33)), "/%F0%9F%8E%89%F0%9F%8E%89%F0%9F%8E%89"] {
         assert_eq!(app.get(path).await.status(), 404, "{path}");
@@ -73,6 +86,7 @@ async fn malformed_codes_are_404_without_touching_redis() {
     let after = commands_processed(&mut conn).await;
     // The INFO call itself is the only command in between.
     assert_eq!(after - before, 1, "no lookups for malformed codes");
+    let _ = redis.kill();
 }
 
 async fn commands_processed(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
@@ -85,12 +99,12 @@ async fn commands_processed(conn: &mut redis::aio::MultiplexedConnection) -> u64
 
 #[tokio::test]
 async fn unknown_codes_are_remembered_so_guessing_costs_redis_one_read_per_code() {
-    let app = spawn_app().await;
-    let mut conn = app.redis().await;
+    let (app, mut redis, mut conn) = spawn_app_alone().await;
     let before = commands_processed(&mut conn).await;
     for _ in 0..20 {
         assert_eq!(app.get("/zzzzzzzz").await.status(), 404);
     }
     let after = commands_processed(&mut conn).await;
     assert_eq!(after - before, 2, "one HGETALL for the code, one INFO");
+    let _ = redis.kill();
 }
