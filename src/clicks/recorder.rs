@@ -1,7 +1,8 @@
 //! The click recorder: redirects hand clicks to a bounded queue and never wait; one writer
-//! task takes them off in batches and writes each batch in one Redis round trip. While
-//! Redis is away, batches go to the disk spool and are replayed, once each, when it is
-//! back. On shutdown the writer drains the queue before the process exits.
+//! task takes them off in batches and writes each batch in one Redis round trip. While a
+//! batch is being applied, the writer builds the next, so the writer's work and Redis' work
+//! overlap. While Redis is away, batches go to the disk spool and are replayed, once each,
+//! when it is back. On shutdown the writer drains the queue before the process exits.
 
 use super::spool::Spool;
 use crate::domain::{ChannelRegistry, Click};
@@ -14,6 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+/// A batch being applied, and the number of its clicks (for the counters if its task fails).
+type InFlight = (usize, JoinHandle<(ClickBatch, Result<(), redis::RedisError>)>);
 use tokio_util::sync::CancellationToken;
 
 /// How often the spool is retried while it holds batches.
@@ -28,6 +32,16 @@ pub struct Counters {
     pub spooled: AtomicU64,
     /// Clicks lost: the queue was full, or the spool could not be written.
     pub dropped: AtomicU64,
+    /// The most clicks seen waiting in the queue, since the last [`Counters::take_peak_queued`]:
+    /// whether the writer keeps up (a batch or two) or falls behind (up to the capacity).
+    peak_queued: AtomicU64,
+}
+
+impl Counters {
+    /// The most clicks waiting in the queue since the last call.
+    pub fn take_peak_queued(&self) -> u64 {
+        self.peak_queued.swap(0, Ordering::Relaxed)
+    }
 }
 
 enum Message {
@@ -64,6 +78,7 @@ impl Recorder {
             counters: counters.clone(),
             redis_ok: true,
             sent: SentRecently::default(),
+            in_flight: None,
         };
         let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1)));
         Recorder { tx, counters, stop, writer: Mutex::new(Some(task)) }
@@ -71,7 +86,13 @@ impl Recorder {
 
     /// Queues a click without waiting. A full queue drops the click, and says so.
     pub fn record(&self, click: Click) {
-        if self.tx.try_send(Message::Click(Box::new(click))).is_err() {
+        if self.tx.try_send(Message::Click(Box::new(click))).is_ok() {
+            let queued = (self.tx.max_capacity() - self.tx.capacity()) as u64;
+            // Read first: a write on every request would bounce the counter between workers.
+            if queued > self.counters.peak_queued.load(Ordering::Relaxed) {
+                self.counters.peak_queued.fetch_max(queued, Ordering::Relaxed);
+            }
+        } else {
             let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // One line per thousand drops: a flood must not also flood the log.
             if dropped % 1000 == 1 {
@@ -114,6 +135,8 @@ struct Writer {
     redis_ok: bool,
     /// Expiries and trims already in Redis, left out of the next batches.
     sent: SentRecently,
+    /// The batch being applied while the next one is built.
+    in_flight: Option<InFlight>,
 }
 
 impl Writer {
@@ -131,6 +154,7 @@ impl Writer {
                     self.handle(&mut messages).await;
                 }
                 _ = replay.tick() => {
+                    self.settle().await;
                     // A failure is retried on the next tick; the spool keeps the batches meanwhile.
                     let _ = self.replay_spool().await;
                 }
@@ -140,6 +164,7 @@ impl Writer {
         while rx.recv_many(&mut messages, batch_size).await > 0 {
             self.handle(&mut messages).await;
         }
+        self.settle().await;
         if let Err(e) = self.replay_spool().await {
             tracing::warn!(error = %e, dir = %self.spool.dir().display(), "clicks stay in the spool until the next start");
         }
@@ -158,6 +183,7 @@ impl Writer {
                 Message::Click(click) => clicks.push(*click),
                 Message::Flush(ack) => {
                     self.write(std::mem::take(&mut clicks)).await;
+                    self.settle().await;
                     let _ = ack.send(self.replay_spool().await);
                 }
             }
@@ -170,23 +196,44 @@ impl Writer {
             return;
         }
         let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
+        // Built while the previous batch is still being applied.
         let batch = encode_batch_after(self.store.keys(), &self.policy, &self.channels, &id, &clicks, &mut self.sent);
+        self.settle().await;
         if self.redis_ok {
-            match self.store.apply_batch(&batch).await {
-                Ok(()) => {
-                    self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, clicks = batch.clicks, "cannot write clicks to Redis; spooling them to disk");
-                    self.redis_ok = false;
-                }
+            let store = self.store.clone();
+            let task = tokio::spawn(async move {
+                let applied = store.apply_batch(&batch).await;
+                (batch, applied)
+            });
+            self.in_flight = Some((clicks.len(), task));
+        } else {
+            self.sent.forget();
+            self.spool(&batch).await;
+        }
+    }
+
+    /// Waits for the batch in flight, if any, and counts it, or spools it when Redis failed it.
+    async fn settle(&mut self) {
+        let Some((clicks, task)) = self.in_flight.take() else {
+            return;
+        };
+        match task.await {
+            Ok((batch, Ok(()))) => {
+                self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
+            }
+            Ok((batch, Err(e))) => {
+                tracing::warn!(error = %e, clicks = batch.clicks, "cannot write clicks to Redis; spooling them to disk");
+                self.redis_ok = false;
+                // The batch's own expiries and trims travel with it; whether those of earlier
+                // batches took effect is unknown now, so later batches send them all again.
+                self.sent.forget();
+                self.spool(&batch).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, clicks, "the task writing clicks failed; they are lost");
+                self.counters.dropped.fetch_add(clicks as u64, Ordering::Relaxed);
             }
         }
-        // The batch's own expiries and trims travel with it; whether those of earlier batches
-        // took effect is unknown now, so later batches send them all again.
-        self.sent.forget();
-        self.spool(&batch).await;
     }
 
     async fn spool(&self, batch: &ClickBatch) {
