@@ -13,6 +13,7 @@ use crate::domain::{ChannelRegistry, Click, ClickKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 static APPLY: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("apply_clicks.lua")));
@@ -136,7 +137,7 @@ pub fn encode_batch_after(
     clicks: &[Click],
     sent: &mut SentRecently,
 ) -> ClickBatch {
-    let mut batch = BatchBuilder { keys, policy, groups: BTreeMap::new() };
+    let mut batch = BatchBuilder { keys, policy, groups: BTreeMap::new(), memo: KeyMemo::default() };
     for click in clicks {
         batch.add(click, channels);
     }
@@ -156,6 +157,26 @@ struct BatchBuilder<'a> {
     keys: &'a Keys,
     policy: &'a WritePolicy,
     groups: BTreeMap<String, GroupBuilder<'a>>,
+    memo: KeyMemo<'a>,
+}
+
+/// The days and keys of a batch, each formatted once: formatting them for every click was a
+/// third of the encoder's instructions (docs/performance.md).
+#[derive(Default)]
+struct KeyMemo<'a> {
+    /// By what the key is (a name), the content and the channel it is of, and its day number.
+    built: HashMap<(&'static str, &'a str, &'a str, i64), Rc<str>>,
+}
+
+impl<'a> KeyMemo<'a> {
+    fn get(&mut self, of: (&'static str, &'a str, &'a str, i64), build: impl FnOnce() -> String) -> Rc<str> {
+        self.built.entry(of).or_insert_with(|| build().into()).clone()
+    }
+}
+
+/// The UTC day number of a timestamp in milliseconds.
+fn day_number(at_ms: i64) -> i64 {
+    at_ms.div_euclid(DAY_SECS * 1000)
 }
 
 /// Sets `buf` to a formatted counter field, reusing its allocation.
@@ -195,8 +216,10 @@ impl<'a> BatchBuilder<'a> {
     }
 
     fn add(&mut self, click: &'a Click, channels: &ChannelRegistry) {
-        let day = day_of(click.at_ms);
-        let (content_day, site_day) = (self.keys.content_day(&click.content, &day), self.keys.site_day(&day));
+        let (keys, memo, number, content) = (self.keys, &mut self.memo, day_number(click.at_ms), click.content.as_str());
+        let day = memo.get(("day", "", "", number), || day_of(click.at_ms));
+        let content_day = memo.get(("content day", content, "", number), || keys.content_day(&click.content, &day));
+        let site_day = memo.get(("site day", "", "", number), || keys.site_day(&day));
         let ch = &click.channel;
         let mut field = String::with_capacity(64);
         match &click.kind {
@@ -224,9 +247,9 @@ impl<'a> BatchBuilder<'a> {
     }
 
     fn add_person(&mut self, click: &'a Click, day: &str, content_day: &str, site_day: &str, field: &mut String) {
-        let (ch, at) = (&click.channel, click.at_ms);
+        let (ch, at) = (click.channel.as_str(), click.at_ms);
         let site_and_content = [
-            Some(("clicks", ch.as_str())),
+            Some(("clicks", ch)),
             Some(("dev", click.device.as_str())),
             Some(("cc", click.country.as_str())),
             click.in_app.as_deref().map(|app| ("app", app)),
@@ -244,7 +267,10 @@ impl<'a> BatchBuilder<'a> {
             self.count(content_day, set_field(field, format_args!("camp:{campaign}")), at);
         }
         let expire = self.day_expiry(at);
-        for key in [self.keys.content_visitors(&click.content, day, ch), self.keys.site_visitors(day, ch)] {
+        let (keys, number, content) = (self.keys, day_number(at), click.content.as_str());
+        let content_visitors = self.memo.get(("content visitors", content, ch, number), || keys.content_visitors(&click.content, day, ch));
+        let site_visitors = self.memo.get(("site visitors", "", ch, number), || keys.site_visitors(day, ch));
+        for key in [content_visitors, site_visitors] {
             let group = self.group(&key);
             let index = group.key(&key);
             group.visitors.entry(index).or_default().insert(click.visitor.as_str());
@@ -257,7 +283,8 @@ impl<'a> BatchBuilder<'a> {
     /// active that day (it had shares or bots), so listings and exports find it.
     fn rank(&mut self, click: &'a Click, day: &str, clicks: i64) {
         let expire = self.day_expiry(click.at_ms);
-        let top = self.keys.site_top(day);
+        let keys = self.keys;
+        let top = self.memo.get(("site top", "", "", day_number(click.at_ms)), || keys.site_top(day));
         let group = self.group(&top);
         let index = group.key(&top);
         *group.top.entry(index).or_default().entry(click.content.as_str()).or_default() += clicks;
@@ -284,8 +311,9 @@ impl<'a> BatchBuilder<'a> {
         group.expire(day, expire);
     }
 
-    fn stream(&mut self, click: &Click) {
-        let key = self.keys.content_clicks(&click.content);
+    fn stream(&mut self, click: &'a Click) {
+        let keys = self.keys;
+        let key = self.memo.get(("content clicks", click.content.as_str(), "", 0), || keys.content_clicks(&click.content));
         let expire = click.at_ms / 1000 + i64::from(self.policy.retention_days) * DAY_SECS;
         let oldest_kept_ms = click.at_ms - i64::from(self.policy.retention_days) * DAY_SECS * 1000;
         let platform = match &click.kind {
