@@ -6,6 +6,7 @@ use crate::clicks::Tracker;
 use crate::clicks::classify::Classifier;
 use crate::clicks::recorder::{Recorder, RecorderSettings};
 use crate::clicks::spool::Spool;
+use crate::clicks::ua_cache::CachedClassifier;
 use crate::clicks::visitors::VisitorHasher;
 use crate::config::Settings;
 use crate::domain::click::now_ms;
@@ -29,6 +30,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a batch marker guards against applying a batch twice: longer than any retry.
 const BATCH_MARKER_TTL_SECS: u64 = 3600;
+/// User agents whose classification is remembered: a site's readers use a few hundred.
+const UA_CACHE_CAPACITY: usize = 10_000;
 
 /// A bound, ready-to-run service.
 pub struct Application {
@@ -174,6 +177,7 @@ async fn build_state(settings: Settings, public_base: String, background: &Cance
 
 async fn build_tracker(settings: &Settings, store: &Store, background: &CancellationToken) -> Result<Tracker> {
     let classifier = Classifier::new(&settings.classify).map_err(|e| AppError::config("classify", e))?;
+    let classifier = CachedClassifier::new(classifier, UA_CACHE_CAPACITY);
     let geo = Arc::new(match &settings.geo.db {
         Some(path) => GeoDb::open(path).map_err(|e| AppError::config("geo.db", e.to_string()))?,
         None => GeoDb::disabled(),

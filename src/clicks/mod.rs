@@ -6,16 +6,18 @@
 pub mod classify;
 pub mod recorder;
 pub mod spool;
+pub mod ua_cache;
 pub mod visitors;
 
 use crate::domain::click::now_ms;
 use crate::domain::{Click, ClickKind, Link};
 use crate::enrich::client_ip::{TrustedProxies, client_ip};
 use crate::enrich::geo::GeoDb;
-use classify::{Classifier, Visitor};
+use classify::Visitor;
 use recorder::Recorder;
 use std::net::IpAddr;
 use std::sync::Arc;
+use ua_cache::CachedClassifier;
 use visitors::VisitorHasher;
 
 /// What a request says about its reader, taken from its headers and socket.
@@ -32,7 +34,7 @@ pub struct RequestFacts<'a> {
 
 /// Turns requests into clicks and hands them to the recorder.
 pub struct Tracker {
-    pub classifier: Classifier,
+    pub classifier: CachedClassifier,
     pub geo: Arc<GeoDb>,
     pub proxies: TrustedProxies,
     pub visitors: Arc<VisitorHasher>,
@@ -64,9 +66,9 @@ impl Tracker {
     pub fn click(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) -> Click {
         let ip = facts.peer.and_then(|peer| client_ip(peer, facts.forwarded, facts.x_forwarded_for, &self.proxies));
         let ua = self.classifier.classify(facts.user_agent);
-        let kind = match ua.visitor {
+        let kind = match &ua.visitor {
             Visitor::Person => ClickKind::Person,
-            Visitor::Preview { platform } => ClickKind::Preview(platform),
+            Visitor::Preview { platform } => ClickKind::Preview(platform.clone()),
             Visitor::Bot => ClickKind::Bot,
         };
         let private = self.honor_opt_out && facts.opted_out;
@@ -80,9 +82,9 @@ impl Tracker {
             campaign: link.campaign.clone(),
             kind,
             device: if private { unknown() } else { ua.device.to_owned() },
-            os: if private { unknown() } else { ua.os },
-            browser: if private { unknown() } else { ua.browser },
-            in_app: if private { None } else { ua.in_app },
+            os: if private { unknown() } else { ua.os.clone() },
+            browser: if private { unknown() } else { ua.browser.clone() },
+            in_app: if private { None } else { ua.in_app.clone() },
             country: place.as_ref().map_or_else(unknown, |p| p.country.clone()),
             city: place.and_then(|p| p.city),
             referrer_host: facts.referer.and_then(referrer_host),

@@ -1,13 +1,15 @@
 //! The click recorder: redirects hand clicks to a bounded queue and never wait; one writer
-//! task takes them off in batches and writes each batch in one Redis round trip. While
-//! Redis is away, batches go to the disk spool and are replayed, once each, when it is
-//! back. On shutdown the writer drains the queue before the process exits.
+//! task takes them off in batches and writes each batch in one Redis round trip. While a
+//! batch is being applied, the writer builds the next, so the writer's work and Redis' work
+//! overlap. While Redis is away, batches go to the disk spool and are replayed, once each,
+//! when it is back. On shutdown the writer drains the queue before the process exits.
 
 use super::spool::Spool;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::error::{AppError, Result};
 use crate::store::Store;
-use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch};
+use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch_after};
+use crate::store::sent_recently::SentRecently;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,6 +17,10 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// A batch being applied by its own task. The writer keeps a share of the batch so that it
+/// can spool it when the task fails or the shutdown drain runs out of time.
+type InFlight = (Arc<ClickBatch>, JoinHandle<Result<(), redis::RedisError>>);
 
 /// How often the spool is retried while it holds batches.
 const REPLAY_EVERY: Duration = Duration::from_secs(1);
@@ -36,6 +42,16 @@ pub struct Counters {
     pub spooled: AtomicU64,
     /// Clicks lost: the queue was full, or the spool could not be written.
     pub dropped: AtomicU64,
+    /// The most clicks seen waiting in the queue, since the last [`Counters::take_peak_queued`]:
+    /// whether the writer keeps up (a batch or two) or falls behind (up to the capacity).
+    peak_queued: AtomicU64,
+}
+
+impl Counters {
+    /// The most clicks waiting in the queue since the last call.
+    pub fn take_peak_queued(&self) -> u64 {
+        self.peak_queued.swap(0, Ordering::Relaxed)
+    }
 }
 
 impl Counters {
@@ -97,6 +113,8 @@ impl Recorder {
             counters: counters.clone(),
             redis_ok: true,
             deadline: deadline.clone(),
+            sent: SentRecently::default(),
+            in_flight: None,
         };
         let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1)));
         Recorder { tx, counters, stop, deadline, writer: Mutex::new(Some(task)) }
@@ -107,7 +125,13 @@ impl Recorder {
         // Counted before the send, so the writer never takes off more than was handed in;
         // a dropped click counts as taken off, so the depth stays true.
         self.counters.handed_in(&click.kind);
-        if self.tx.try_send(Message::Click(Box::new(click))).is_err() {
+        if self.tx.try_send(Message::Click(Box::new(click))).is_ok() {
+            let queued = (self.tx.max_capacity() - self.tx.capacity()) as u64;
+            // Read first: a write on every request would bounce the counter between workers.
+            if queued > self.counters.peak_queued.load(Ordering::Relaxed) {
+                self.counters.peak_queued.fetch_max(queued, Ordering::Relaxed);
+            }
+        } else {
             self.counters.dequeued.fetch_add(1, Ordering::Relaxed);
             let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // One line per thousand drops: a flood must not also flood the log.
@@ -153,6 +177,10 @@ struct Writer {
     /// so a Redis outage costs one timeout, not one per batch.
     redis_ok: bool,
     deadline: Arc<OnceLock<Instant>>,
+    /// Expiries and trims already in Redis, left out of the next batches.
+    sent: SentRecently,
+    /// The batch being applied while the next one is built.
+    in_flight: Option<InFlight>,
 }
 
 impl Writer {
@@ -170,6 +198,7 @@ impl Writer {
                     self.handle(&mut messages).await;
                 }
                 _ = replay.tick() => {
+                    self.settle().await;
                     // A failure is retried on the next tick; the spool keeps the batches meanwhile.
                     let _ = self.replay_spool().await;
                 }
@@ -179,6 +208,7 @@ impl Writer {
         while rx.recv_many(&mut messages, batch_size).await > 0 {
             self.handle(&mut messages).await;
         }
+        self.settle().await;
         let replayed = match self.time_left() {
             Some(left) => tokio::time::timeout(left, self.replay_spool()).await.unwrap_or_else(|_| Err("out of time".into())),
             None => Err("out of time".into()),
@@ -212,6 +242,7 @@ impl Writer {
                 }
                 Message::Flush(ack) => {
                     self.write(std::mem::take(&mut clicks)).await;
+                    self.settle().await;
                     let _ = ack.send(self.replay_spool().await);
                 }
             }
@@ -224,24 +255,49 @@ impl Writer {
             return;
         }
         let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
-        let batch = encode_batch(self.store.keys(), &self.policy, &self.channels, &id, &clicks);
-        let time_left = self.time_left();
-        if self.redis_ok && let Some(left) = time_left {
-            // During the shutdown drain a slow Redis must not hold the exit past its bound;
-            // a batch cut off may have been applied, and its marker makes the replay a no-op.
-            let applied = tokio::time::timeout(left, self.store.apply_batch(&batch)).await;
-            match applied {
-                Ok(Ok(())) => {
-                    self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
-                    return;
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, clicks = batch.clicks, "cannot write clicks to Redis; spooling them to disk");
-                    self.redis_ok = false;
-                }
-                Err(_) => tracing::warn!(clicks = batch.clicks, "shutdown drain time is up; spooling the rest of the clicks"),
-            }
+        // Built while the previous batch is still being applied.
+        let batch = Arc::new(encode_batch_after(self.store.keys(), &self.policy, &self.channels, &id, &clicks, &mut self.sent));
+        self.settle().await;
+        if self.redis_ok && self.time_left().is_some() {
+            let (store, applying) = (self.store.clone(), batch.clone());
+            let task = tokio::spawn(async move { store.apply_batch(&applying).await });
+            self.in_flight = Some((batch, task));
+        } else {
+            self.sent.forget();
+            self.spool(&batch).await;
         }
+    }
+
+    /// Waits for the batch in flight, if any, and counts it, or spools it when Redis failed it.
+    async fn settle(&mut self) {
+        let Some((batch, mut task)) = self.in_flight.take() else {
+            return;
+        };
+        // During the shutdown drain a slow Redis must not hold the exit past its bound; a
+        // batch cut off may have been applied, and its marker makes the replay a no-op.
+        let outcome = match self.time_left() {
+            Some(left) => tokio::time::timeout(left, &mut task).await.ok(),
+            None => None,
+        };
+        let failure = match outcome {
+            Some(Ok(Ok(()))) => {
+                self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
+                return;
+            }
+            Some(Ok(Err(e))) => {
+                self.redis_ok = false;
+                format!("cannot write clicks to Redis: {e}")
+            }
+            Some(Err(e)) => format!("the task writing clicks failed: {e}"),
+            None => {
+                task.abort();
+                "shutdown drain time is up".to_owned()
+            }
+        };
+        tracing::warn!(error = %failure, clicks = batch.clicks, "spooling the clicks to disk");
+        // The batch's own expiries and trims travel with it; whether those of earlier
+        // batches took effect is unknown now, so later batches send them all again.
+        self.sent.forget();
         self.spool(&batch).await;
     }
 

@@ -7,7 +7,8 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 
 /// `POST /__test/flush`: answers once every click queued before it is in Redis, so a test
-/// can assert on stored clicks without sleeping. 503 while Redis is away.
+/// can assert on stored clicks without sleeping. 503 while Redis is away. Also answers the
+/// recorder's counters and the longest the click queue has been since the last flush.
 pub async fn flush(state: web::Data<AppState>) -> Result<HttpResponse> {
     let recorder = &state.tracker.recorder;
     recorder.flush().await?;
@@ -16,5 +17,6 @@ pub async fn flush(state: web::Data<AppState>) -> Result<HttpResponse> {
         "recorded": counters.recorded.load(Ordering::Relaxed),
         "spooled": counters.spooled.load(Ordering::Relaxed),
         "dropped": counters.dropped.load(Ordering::Relaxed),
+        "peak_queued": counters.take_peak_queued(),
     })))
 }

@@ -6,17 +6,25 @@
 //! applied twice (a retry after a lost reply, a spool replay) counts once.
 
 use super::Store;
+use super::args::Args;
 use super::keys::{Keys, hash_tag};
+use super::sent_recently::SentRecently;
 use crate::domain::click::day_of;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::{self, Write as _};
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 static APPLY: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("apply_clicks.lua")));
 
 /// Lua's `unpack` works on the C stack; stay far below its limit.
 const PFADD_CHUNK: usize = 500;
+/// The fields of a raw click in its stream, in the order the writer sends their values
+/// (op `r` of apply_clicks.lua, which holds the same list: a batch carries no field names).
+pub const CLICK_FIELDS: [&str; 14] =
+    ["t", "code", "channel", "campaign", "kind", "platform", "device", "os", "browser", "in_app", "country", "city", "referrer", "source"];
 const DAY_SECS: i64 = 86_400;
 
 /// How clicks are written.
@@ -46,7 +54,7 @@ pub struct ClickBatch {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub keys: Vec<String>,
-    pub args: Vec<String>,
+    pub args: Args,
 }
 
 impl Store {
@@ -72,9 +80,8 @@ impl ClickBatch {
         let mut pipe = redis::pipe();
         pipe.load_script(&APPLY).ignore();
         for group in &self.groups {
-            let mut invocation = APPLY.prepare_invoke();
-            invocation.key(&group.keys).arg(&group.args);
-            pipe.invoke_script(&invocation).ignore();
+            // Built as a plain command: a ScriptInvocation would copy every argument twice.
+            pipe.cmd("EVALSHA").arg(APPLY.get_hash()).arg(group.keys.len()).arg(&group.keys).arg(&group.args).ignore();
         }
         pipe
     }
@@ -101,15 +108,16 @@ impl ClickBatch {
 }
 
 /// Walks the script's ops (see apply_clicks.lua) and counts the commands each one runs.
-fn count_script_commands(args: &[String], count: &mut impl FnMut(&'static str, usize)) {
+fn count_script_commands(args: &Args, count: &mut impl FnMut(&'static str, usize)) {
     let number = |i: usize| args.get(i).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
     let mut i = 1;
-    while i < args.len() {
-        let (command, runs, width) = match args[i].as_str() {
+    while let Some(op) = args.get(i) {
+        let (command, runs, width) = match op {
             "h" => ("hincrby", 1, 4),
             "z" => ("zincrby", 1, 4),
             "p" => ("pfadd", 1, 3 + number(i + 2)),
             "x" => ("xadd", 1, 4 + number(i + 3)),
+            "r" => ("xadd", number(i + 3), 4 + number(i + 3) * CLICK_FIELDS.len()),
             "m" => ("xtrim", 1, 3),
             "t" => ("expireat", 1, 3),
             "s" => {
@@ -126,32 +134,89 @@ fn count_script_commands(args: &[String], count: &mut impl FnMut(&'static str, u
 /// Turns clicks into a batch. `channels` tells which preview platforms are native to a
 /// channel (a Slack preview of a Slack link is a share, of a WhatsApp link a forward).
 pub fn encode_batch(keys: &Keys, policy: &WritePolicy, channels: &ChannelRegistry, id: &str, clicks: &[Click]) -> ClickBatch {
-    let mut batch = BatchBuilder { keys, policy, groups: BTreeMap::new() };
+    encode_batch_after(keys, policy, channels, id, clicks, &mut SentRecently::default())
+}
+
+/// [`encode_batch`] for a writer that remembers what its earlier batches sent: expiries and
+/// trims that Redis already has are left out.
+pub fn encode_batch_after(
+    keys: &Keys,
+    policy: &WritePolicy,
+    channels: &ChannelRegistry,
+    id: &str,
+    clicks: &[Click],
+    sent: &mut SentRecently,
+) -> ClickBatch {
+    let mut batch = BatchBuilder { keys, policy, groups: BTreeMap::new(), memo: KeyMemo::default() };
     for click in clicks {
         batch.add(click, channels);
     }
-    let groups = batch.groups.into_iter().map(|(tag, group)| group.finish(keys.batch_marker(&tag, id), policy)).collect();
+    sent.start_batch();
+    let groups = batch
+        .groups
+        .into_iter()
+        .map(|(tag, mut group)| {
+            group.leave_out_sent(sent);
+            group.finish(keys.batch_marker(&tag, id), policy)
+        })
+        .collect();
     ClickBatch { id: id.to_owned(), clicks: clicks.len(), groups }
 }
 
 struct BatchBuilder<'a> {
     keys: &'a Keys,
     policy: &'a WritePolicy,
-    groups: BTreeMap<String, GroupBuilder>,
+    groups: BTreeMap<String, GroupBuilder<'a>>,
+    memo: KeyMemo<'a>,
 }
 
-impl BatchBuilder<'_> {
-    fn group(&mut self, key: &str) -> &mut GroupBuilder {
+/// The days and keys of a batch, each formatted once: formatting them for every click was a
+/// third of the encoder's instructions (docs/performance.md).
+#[derive(Default)]
+struct KeyMemo<'a> {
+    /// By what the key is (a name), the content and the channel it is of, and its day number.
+    built: HashMap<(&'static str, &'a str, &'a str, i64), Rc<str>>,
+}
+
+impl<'a> KeyMemo<'a> {
+    fn get(&mut self, of: (&'static str, &'a str, &'a str, i64), build: impl FnOnce() -> String) -> Rc<str> {
+        self.built.entry(of).or_insert_with(|| build().into()).clone()
+    }
+}
+
+/// The UTC day number of a timestamp in milliseconds.
+fn day_number(at_ms: i64) -> i64 {
+    at_ms.div_euclid(DAY_SECS * 1000)
+}
+
+/// Sets `buf` to a formatted counter field, reusing its allocation.
+fn set_field<'b>(buf: &'b mut String, field: fmt::Arguments<'_>) -> &'b str {
+    buf.clear();
+    let _ = buf.write_fmt(field);
+    buf
+}
+
+impl<'a> BatchBuilder<'a> {
+    fn group(&mut self, key: &str) -> &mut GroupBuilder<'a> {
         let tag = if self.policy.group_by_slot { hash_tag(key) } else { "all" };
-        self.groups.entry(tag.to_owned()).or_default()
+        if !self.groups.contains_key(tag) {
+            self.groups.insert(tag.to_owned(), GroupBuilder::default());
+        }
+        self.groups.get_mut(tag).expect("the group was just added")
     }
 
     /// An increment of a daily counter, kept for the retention after its day.
-    fn count(&mut self, key: String, field: String, at_ms: i64) {
+    fn count(&mut self, key: &str, field: &str, at_ms: i64) {
         let expire = self.day_expiry(at_ms);
-        let group = self.group(&key);
+        let group = self.group(key);
         let index = group.key(key);
-        *group.increments.entry((index, field)).or_default() += 1;
+        let fields = group.increments.entry(index).or_default();
+        match fields.get_mut(field) {
+            Some(n) => *n += 1,
+            None => {
+                fields.insert(field.to_owned(), 1);
+            }
+        }
         group.expire(index, expire);
     }
 
@@ -160,22 +225,27 @@ impl BatchBuilder<'_> {
         day_end + i64::from(self.policy.retention_days) * DAY_SECS
     }
 
-    fn add(&mut self, click: &Click, channels: &ChannelRegistry) {
-        let day = day_of(click.at_ms);
-        let (content_day, site_day) = (self.keys.content_day(&click.content, &day), self.keys.site_day(&day));
+    fn add(&mut self, click: &'a Click, channels: &ChannelRegistry) {
+        let (keys, memo, number, content) = (self.keys, &mut self.memo, day_number(click.at_ms), click.content.as_str());
+        let day = memo.get(("day", "", "", number), || day_of(click.at_ms));
+        let content_day = memo.get(("content day", content, "", number), || keys.content_day(&click.content, &day));
+        let site_day = memo.get(("site day", "", "", number), || keys.site_day(&day));
         let ch = &click.channel;
+        let mut field = String::with_capacity(64);
         match &click.kind {
-            ClickKind::Person => self.add_person(click, &day, &content_day, &site_day),
+            ClickKind::Person => self.add_person(click, &day, &content_day, &site_day, &mut field),
             ClickKind::Bot => {
-                self.count(content_day, format!("bots:{ch}"), click.at_ms);
-                self.count(site_day, format!("bots:{ch}"), click.at_ms);
+                let field = set_field(&mut field, format_args!("bots:{ch}"));
+                self.count(&content_day, field, click.at_ms);
+                self.count(&site_day, field, click.at_ms);
                 self.rank(click, &day, 0);
             }
             // A tap on a share button: counted beside the channel's shares and clicks, and
             // nowhere else (devices, places and visitors stay the readers' own).
             ClickKind::Intent => {
-                self.count(content_day, format!("intents:{ch}"), click.at_ms);
-                self.count(site_day, format!("intents:{ch}"), click.at_ms);
+                let field = set_field(&mut field, format_args!("intents:{ch}"));
+                self.count(&content_day, field, click.at_ms);
+                self.count(&site_day, field, click.at_ms);
                 self.rank(click, &day, 0);
             }
             ClickKind::Preview(platform) => {
@@ -185,35 +255,43 @@ impl BatchBuilder<'_> {
                     fields.push(format!("fwd:{ch}>{platform}"));
                 }
                 let seen = self.keys.content_preview_seen(&click.content, &click.code, platform);
-                self.share(seen, content_day, &fields, click.at_ms);
+                self.share(&seen, &content_day, &fields, click.at_ms);
                 let seen = self.keys.site_preview_seen(&click.code, platform);
-                self.share(seen, site_day, &fields, click.at_ms);
+                self.share(&seen, &site_day, &fields, click.at_ms);
                 self.rank(click, &day, 0);
             }
         }
         self.stream(click);
     }
 
-    fn add_person(&mut self, click: &Click, day: &str, content_day: &str, site_day: &str) {
-        let ch = &click.channel;
-        let mut fields = vec![format!("clicks:{ch}"), format!("dev:{}", click.device), format!("cc:{}", click.country)];
-        fields.extend(click.in_app.as_ref().map(|app| format!("app:{app}")));
-        fields.extend(click.referrer_host.as_ref().map(|host| format!("ref:{host}")));
-        for field in &fields {
-            self.count(site_day.to_owned(), field.clone(), click.at_ms);
-            self.count(content_day.to_owned(), field.clone(), click.at_ms);
+    fn add_person(&mut self, click: &'a Click, day: &str, content_day: &str, site_day: &str, field: &mut String) {
+        let (ch, at) = (click.channel.as_str(), click.at_ms);
+        let site_and_content = [
+            Some(("clicks", ch)),
+            Some(("dev", click.device.as_str())),
+            Some(("cc", click.country.as_str())),
+            click.in_app.as_deref().map(|app| ("app", app)),
+            click.referrer_host.as_deref().map(|host| ("ref", host)),
+        ];
+        for (name, value) in site_and_content.into_iter().flatten() {
+            let field = set_field(field, format_args!("{name}:{value}"));
+            self.count(site_day, field, at);
+            self.count(content_day, field, at);
         }
         if let Some(city) = &click.city {
-            self.count(content_day.to_owned(), format!("city:{}:{city}", click.country), click.at_ms);
+            self.count(content_day, set_field(field, format_args!("city:{}:{city}", click.country)), at);
         }
         if let Some(campaign) = &click.campaign {
-            self.count(content_day.to_owned(), format!("camp:{campaign}"), click.at_ms);
+            self.count(content_day, set_field(field, format_args!("camp:{campaign}")), at);
         }
-        let expire = self.day_expiry(click.at_ms);
-        for key in [self.keys.content_visitors(&click.content, day, ch), self.keys.site_visitors(day, ch)] {
+        let expire = self.day_expiry(at);
+        let (keys, number, content) = (self.keys, day_number(at), click.content.as_str());
+        let content_visitors = self.memo.get(("content visitors", content, ch, number), || keys.content_visitors(&click.content, day, ch));
+        let site_visitors = self.memo.get(("site visitors", "", ch, number), || keys.site_visitors(day, ch));
+        for key in [content_visitors, site_visitors] {
             let group = self.group(&key);
-            let index = group.key(key);
-            group.visitors.entry(index).or_default().insert(click.visitor.clone());
+            let index = group.key(&key);
+            group.visitors.entry(index).or_default().insert(click.visitor.as_str());
             group.expire(index, expire);
         }
         self.rank(click, day, 1);
@@ -221,81 +299,96 @@ impl BatchBuilder<'_> {
 
     /// Adds `clicks` to the content's rank of the day. Zero still lists the content as
     /// active that day (it had shares, intents or bots), so listings and exports find it.
-    fn rank(&mut self, click: &Click, day: &str, clicks: i64) {
+    fn rank(&mut self, click: &'a Click, day: &str, clicks: i64) {
         let expire = self.day_expiry(click.at_ms);
-        let top = self.keys.site_top(day);
+        let keys = self.keys;
+        let top = self.memo.get(("site top", "", "", day_number(click.at_ms)), || keys.site_top(day));
         let group = self.group(&top);
-        let index = group.key(top);
-        *group.top.entry((index, click.content.to_string())).or_default() += clicks;
+        let index = group.key(&top);
+        *group.top.entry(index).or_default().entry(click.content.as_str()).or_default() += clicks;
         group.expire(index, expire);
     }
 
     /// A preview: counted as a share only if no preview of this link by this platform was
     /// counted within the window (one share makes a burst of fetches).
-    fn share(&mut self, seen_key: String, day_key: String, fields: &[String], at_ms: i64) {
-        let expire = self.day_expiry(at_ms);
-        let group = self.group(&seen_key);
+    fn share(&mut self, seen_key: &str, day_key: &str, fields: &[String], at_ms: i64) {
+        let (window, expire) = (self.policy.preview_window_secs, self.day_expiry(at_ms));
+        let group = self.group(seen_key);
         let seen = group.key(seen_key);
         let day = group.key(day_key);
-        group.shares.push((seen, fields.iter().map(|f| (day, f.clone())).collect()));
+        let shares = &mut group.shares;
+        shares.push("s");
+        shares.push_display(seen);
+        shares.push_display(window);
+        shares.push_display(fields.len());
+        for field in fields {
+            shares.push_display(day);
+            shares.push(field);
+            shares.push("1");
+        }
         group.expire(day, expire);
     }
 
-    fn stream(&mut self, click: &Click) {
-        let key = self.keys.content_clicks(&click.content);
+    fn stream(&mut self, click: &'a Click) {
+        let keys = self.keys;
+        let key = self.memo.get(("content clicks", click.content.as_str(), "", 0), || keys.content_clicks(&click.content));
         let expire = click.at_ms / 1000 + i64::from(self.policy.retention_days) * DAY_SECS;
+        let oldest_kept_ms = click.at_ms - i64::from(self.policy.retention_days) * DAY_SECS * 1000;
         let platform = match &click.kind {
             ClickKind::Preview(platform) => platform.as_str(),
             _ => "",
         };
-        let fields = [
-            ("t", click.at_ms.to_string()),
-            ("code", click.code.to_string()),
-            ("channel", click.channel.clone()),
-            ("campaign", click.campaign.clone().unwrap_or_default()),
-            ("kind", click.kind.name().to_owned()),
-            ("platform", platform.to_owned()),
-            ("device", click.device.clone()),
-            ("os", click.os.clone()),
-            ("browser", click.browser.clone()),
-            ("in_app", click.in_app.clone().unwrap_or_default()),
-            ("country", click.country.clone()),
-            ("city", click.city.clone().unwrap_or_default()),
-            ("referrer", click.referrer_host.clone().unwrap_or_default()),
-            ("source", click.source.clone()),
-        ];
-        let oldest_kept_ms = click.at_ms - i64::from(self.policy.retention_days) * DAY_SECS * 1000;
         let group = self.group(&key);
-        let index = group.key(key);
-        group.streams.push((index, fields.into_iter().flat_map(|(k, v)| [k.to_owned(), v]).collect()));
+        let index = group.key(&key);
+        let (entries, values) = group.streams.entry(index).or_default();
+        *entries += 1;
+        // In the order of CLICK_FIELDS.
+        values.push_display(click.at_ms);
+        for value in [click.code.as_str(), &click.channel, click.campaign.as_deref().unwrap_or_default(), click.kind.name(), platform] {
+            values.push(value);
+        }
+        for value in [&click.device, &click.os, &click.browser] {
+            values.push(value);
+        }
+        values.push(click.in_app.as_deref().unwrap_or_default());
+        values.push(&click.country);
+        values.push(click.city.as_deref().unwrap_or_default());
+        values.push(click.referrer_host.as_deref().unwrap_or_default());
+        values.push(&click.source);
         let trim = group.stream_trims.entry(index).or_insert(oldest_kept_ms);
         *trim = (*trim).max(oldest_kept_ms);
         group.expire(index, expire);
     }
 }
 
+/// One group's keys and ops, borrowing what it can from the batch's clicks.
 #[derive(Default)]
-struct GroupBuilder {
+struct GroupBuilder<'a> {
     keys: Vec<String>,
     index: HashMap<String, usize>,
-    increments: BTreeMap<(usize, String), i64>,
-    top: BTreeMap<(usize, String), i64>,
-    visitors: BTreeMap<usize, BTreeSet<String>>,
-    streams: Vec<(usize, Vec<String>)>,
-    shares: Vec<(usize, Vec<(usize, String)>)>,
+    /// Per key, its counter fields and their sums.
+    increments: BTreeMap<usize, BTreeMap<String, i64>>,
+    top: BTreeMap<usize, BTreeMap<&'a str, i64>>,
+    visitors: BTreeMap<usize, BTreeSet<&'a str>>,
+    /// Per stream, how many new entries, and their values, one CLICK_FIELDS row after another.
+    streams: BTreeMap<usize, (usize, Args)>,
+    /// The `s` ops, ready.
+    shares: Args,
     /// Per stream, the oldest entry id (ms) to keep.
     stream_trims: BTreeMap<usize, i64>,
     expiries: BTreeMap<usize, i64>,
 }
 
-impl GroupBuilder {
+impl GroupBuilder<'_> {
     /// The key's index in the script's KEYS (1-based, after the marker).
-    fn key(&mut self, key: String) -> usize {
-        let next = self.keys.len() + 2;
-        *self.index.entry(key.clone()).or_insert_with(|| {
-            self.keys.push(key);
-            next
-        })
+    fn key(&mut self, key: &str) -> usize {
+        if let Some(&index) = self.index.get(key) {
+            return index;
+        }
+        let index = self.keys.len() + 2;
+        self.keys.push(key.to_owned());
+        self.index.insert(key.to_owned(), index);
+        index
     }
 
     fn expire(&mut self, index: usize, at: i64) {
@@ -303,36 +396,55 @@ impl GroupBuilder {
         *entry = (*entry).max(at);
     }
 
+    fn leave_out_sent(&mut self, sent: &mut SentRecently) {
+        let keys = &self.keys;
+        self.expiries.retain(|&index, &mut at| sent.expiry_needed(&keys[index - 2], at));
+        self.stream_trims.retain(|&index, &mut oldest_ms| sent.trim_needed(&keys[index - 2], oldest_ms));
+    }
+
     fn finish(self, marker: String, policy: &WritePolicy) -> Group {
-        let mut args = vec![policy.marker_ttl_secs.to_string()];
-        for ((key, field), n) in self.increments {
-            args.extend(["h".into(), key.to_string(), field, n.to_string()]);
+        let mut args = Args::default();
+        args.push_display(policy.marker_ttl_secs);
+        let op = |args: &mut Args, name: &str, key: usize| {
+            args.push(name);
+            args.push_display(key);
+        };
+        for (key, fields) in &self.increments {
+            for (field, n) in fields {
+                op(&mut args, "h", *key);
+                args.push(field);
+                args.push_display(n);
+            }
         }
-        for ((key, member), n) in self.top {
-            args.extend(["z".into(), key.to_string(), member, n.to_string()]);
+        for (key, members) in &self.top {
+            for (member, n) in members {
+                op(&mut args, "z", *key);
+                args.push(member);
+                args.push_display(n);
+            }
         }
-        for (key, visitors) in self.visitors {
-            let visitors: Vec<String> = visitors.into_iter().collect();
+        for (key, visitors) in &self.visitors {
+            let visitors: Vec<&str> = visitors.iter().copied().collect();
             for chunk in visitors.chunks(PFADD_CHUNK) {
-                args.extend(["p".into(), key.to_string(), chunk.len().to_string()]);
-                args.extend(chunk.iter().cloned());
+                op(&mut args, "p", *key);
+                args.push_display(chunk.len());
+                chunk.iter().for_each(|visitor| args.push(visitor));
             }
         }
-        for (key, fields) in self.streams {
-            args.extend(["x".into(), key.to_string(), policy.recent_clicks.to_string(), fields.len().to_string()]);
-            args.extend(fields);
+        for (key, (entries, values)) in &self.streams {
+            op(&mut args, "r", *key);
+            args.push_display(policy.recent_clicks);
+            args.push_display(entries);
+            args.extend(values);
         }
-        for (key, oldest_ms) in self.stream_trims {
-            args.extend(["m".into(), key.to_string(), oldest_ms.to_string()]);
+        for (key, oldest_ms) in &self.stream_trims {
+            op(&mut args, "m", *key);
+            args.push_display(oldest_ms);
         }
-        for (seen, increments) in self.shares {
-            args.extend(["s".into(), seen.to_string(), policy.preview_window_secs.to_string(), increments.len().to_string()]);
-            for (key, field) in increments {
-                args.extend([key.to_string(), field, "1".into()]);
-            }
-        }
-        for (key, at) in self.expiries {
-            args.extend(["t".into(), key.to_string(), at.to_string()]);
+        args.extend(&self.shares);
+        for (key, at) in &self.expiries {
+            op(&mut args, "t", *key);
+            args.push_display(at);
         }
         let mut keys = vec![marker];
         keys.extend(self.keys);
@@ -341,57 +453,4 @@ impl GroupBuilder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Channel, ContentId, ShortCode, TargetUrl};
-
-    fn click(visitor: usize) -> Click {
-        let url = TargetUrl::parse("https://example.com/post").expect("url");
-        Click {
-            at_ms: 1_763_856_000_000,
-            code: ShortCode::parse("abc23456").expect("code"),
-            content: ContentId::for_url(&url),
-            channel: "whatsapp".into(),
-            campaign: None,
-            kind: ClickKind::Person,
-            device: "smartphone".into(),
-            os: "iOS".into(),
-            browser: "Safari".into(),
-            in_app: None,
-            country: "GB".into(),
-            city: Some("London".into()),
-            referrer_host: None,
-            visitor: format!("{visitor:032x}"),
-            source: "link".into(),
-        }
-    }
-
-    fn encode(clicks: &[Click]) -> ClickBatch {
-        let policy = WritePolicy { retention_days: 400, recent_clicks: 1000, preview_window_secs: 300, marker_ttl_secs: 3600, group_by_slot: false };
-        let channel = Channel { name: "whatsapp".into(), label: "WhatsApp".into(), private: true, share_url: None, previews: vec![], qr: false };
-        let channels = ChannelRegistry::new(vec![channel]).expect("registry");
-        encode_batch(&Keys::new("st:"), &policy, &channels, "batch1", clicks)
-    }
-
-    #[test]
-    fn a_batch_sums_counters_so_only_raw_clicks_grow_with_its_size() {
-        let one = encode(&[click(0)]).commands();
-        let thousand = encode(&(0..1000).map(click).collect::<Vec<_>>()).commands();
-        assert_eq!(one["xadd"], 1);
-        assert_eq!(thousand["xadd"], 1000, "one raw click each");
-        for command in ["hincrby", "zincrby", "expireat", "set", "evalsha", "script load"] {
-            assert_eq!(one[command], thousand[command], "{command} is per key, not per click");
-        }
-        // Visitors are added PFADD_CHUNK at a time, to the content's and the site's HLL.
-        assert_eq!((one["pfadd"], thousand["pfadd"]), (2, 2 * 1000_usize.div_ceil(PFADD_CHUNK)));
-        // clicks, dev, cc for site and content, city for the content.
-        assert_eq!(one["hincrby"], 7);
-    }
-
-    #[test]
-    fn a_batch_knows_its_bytes_on_the_wire() {
-        let batch = encode(&[click(0), click(1)]);
-        let args: usize = batch.groups.iter().flat_map(|g| g.keys.iter().chain(&g.args)).map(String::len).sum();
-        assert!(batch.wire_bytes() > args + include_str!("apply_clicks.lua").len());
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! Redis: the only store. This module knows nothing of HTTP; every key comes from `keys`.
 
+pub mod args;
 pub mod clicks;
 pub mod connection;
 pub mod keys;
@@ -8,6 +9,7 @@ pub mod links;
 pub mod login_throttle;
 pub mod metered;
 pub mod secrets;
+pub mod sent_recently;
 pub mod sessions;
 pub mod stats;
 pub mod tokens;
