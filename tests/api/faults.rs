@@ -139,7 +139,7 @@ pub async fn wait_for_more(counter: &AtomicU64, more: u64) {
 }
 
 /// The reconnect takes a moment after Redis is back; flush reports when it succeeded.
-async fn flush_when_redis_is_back(app: &TestApp) {
+pub async fn flush_when_redis_is_back(app: &TestApp) {
     for _ in 0..100 {
         if app.app_state.tracker.recorder.flush().await.is_ok() {
             return;

@@ -15,6 +15,7 @@ mod intents;
 mod links;
 mod logs;
 mod metrics;
+mod outage;
 mod openapi;
 mod page_server;
 mod public_shares;
