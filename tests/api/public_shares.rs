@@ -162,3 +162,17 @@ async fn each_client_is_limited_to_its_rate_and_others_are_not_held_up() {
     assert_eq!(from("198.51.100.1").await.status(), 200, "another client has its own allowance");
     assert_eq!(app.mint(post_body()).await.status(), 200, "the token API is not limited by the widget's clients");
 }
+
+#[tokio::test]
+async fn another_method_is_405_with_allow_whatever_the_origin() {
+    let app = widget_app("60").await;
+    for origin in [PAGE, "https://elsewhere.example"] {
+        for method in [Method::GET, Method::PUT, Method::DELETE, Method::TRACE] {
+            let response = app.client.request(method.clone(), endpoint(&app)).header("origin", origin).send().await.expect("request");
+            assert_eq!(response.status(), 405, "{method} from {origin}");
+            assert_eq!(header(&response, "allow"), Some("POST, OPTIONS"));
+            let body: Value = response.json().await.expect("json error");
+            assert_eq!(body["error"]["code"], "method_not_allowed");
+        }
+    }
+}

@@ -34,13 +34,9 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(stats::clicks)
         .service(links::show)
         .service(links::update)
-        .service(openapi::document)
-        // The HTML fragment and the widget's public endpoint are mounted as plain routes.
-        .map(|cfg| {
-            cfg.service(web::resource("/shares/buttons").route(web::get().to(buttons::show))).service(
-                web::scope("/public").wrap(from_fn(public::guard)).service(web::resource("/shares").route(web::post().to(public::create))),
-            )
-        });
+        .service(buttons::show)
+        .service(utoipa_actix_web::scope("/public").wrap(from_fn(public::guard)).service(public::create))
+        .service(openapi::document);
 }
 
 /// The API scope, its routes registered.

@@ -7,6 +7,7 @@
 //! The guard below answers CORS preflights and puts the CORS headers on every answer to
 //! an allowed origin, error answers included, so the widget can read and report them.
 
+use super::openapi::ApiError;
 use super::shares::ShareBody;
 use crate::enrich::client_ip::client_ip;
 use crate::error::{AppError, Result};
@@ -18,13 +19,32 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError, web};
+use actix_web::{Error, HttpResponse, ResponseError, post, web};
 use std::net::{IpAddr, Ipv6Addr};
 
 /// How long a browser may reuse a preflight answer (Chromium caps it at two hours).
 const PREFLIGHT_MAX_AGE_SECS: &str = "7200";
 
-/// `POST /api/v1/public/shares` (behind [`guard`]).
+/// Mints links for the share widget, without a token: for a page whose `Origin` is listed
+/// in SHARETRAIL_WIDGET_ORIGINS (browsers send it; the answer carries the CORS headers),
+/// for a URL on SHARETRAIL_ALLOWED_HOSTS, and only so often per client. Otherwise the same
+/// as `POST /api/v1/shares`.
+#[utoipa::path(
+    tag = "widget",
+    request_body = ShareBody,
+    params(("Origin" = String, Header, description = "The page asking: an origin listed in SHARETRAIL_WIDGET_ORIGINS", example = "https://blog.example.com")),
+    responses(
+        (status = 200, description = "Links minted or found", body = Minted),
+        (status = 400, description = "Malformed JSON, an invalid URL, an unknown channel or an overlong field", body = ApiError),
+        (status = 403, description = "No `Origin`, or one not listed in SHARETRAIL_WIDGET_ORIGINS", body = ApiError),
+        (status = 413, description = "Body over 16 KiB", body = ApiError),
+        (status = 415, description = "Not application/json", body = ApiError),
+        (status = 422, description = "Host not in SHARETRAIL_ALLOWED_HOSTS", body = ApiError),
+        (status = 429, description = "This client asked too often; see Retry-After", body = ApiError),
+        (status = 503, description = "Redis is unavailable", body = ApiError),
+    ),
+)]
+#[post("/shares")]
 pub async fn create(body: web::Json<ShareBody>, state: web::Data<AppState>) -> Result<web::Json<Minted>> {
     Ok(web::Json(mint(&state, &body.parse(&state)?).await?))
 }
@@ -32,6 +52,12 @@ pub async fn create(body: web::Json<ShareBody>, state: web::Data<AppState>) -> R
 /// Checks the origin, answers preflights, counts the client's requests, and adds the
 /// CORS headers for an allowed origin.
 pub async fn guard(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    // A wrong method is a 405 whoever asks, as on every other API path.
+    if req.method() != Method::POST && req.method() != Method::OPTIONS {
+        let mut response = refuse(req, AppError::MethodNotAllowed, None);
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+        return Ok(response);
+    }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(refuse(req, AppError::Internal("no app state".into()), None));
     };
