@@ -26,13 +26,9 @@ for i = 4, #ARGV do
     end
   end
   for _, entry in ipairs(redis.call("XRANGE", content .. ":clicks", from, "+")) do
-    local f = entry[2]
-    for j = 1, #f, 2 do
-      if f[j] == "kind" then
-        raw[f[j + 1]] = (raw[f[j + 1]] or 0) + 1
-        break
-      end
-    end
+    -- One field, c: the click's values joined by \31, kind the fifth (CLICK_FIELDS).
+    local kind = string.match(entry[2][2], "^[^\31]*\31[^\31]*\31[^\31]*\31[^\31]*\31([^\31]*)")
+    raw[kind] = (raw[kind] or 0) + 1
   end
 end
 return { counters.clicks, counters.bots, counters.shares, raw.person, raw.preview, raw.bot }

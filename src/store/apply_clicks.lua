@@ -2,18 +2,18 @@
 -- KEYS[1] is the batch marker; ops refer to other keys by their index in KEYS.
 -- ARGV[1] is the marker's TTL in seconds; then a flat list of ops:
 --   h <key> <field> <n>            HINCRBY
+--   H <key> <count> <count × (field n)>   the HINCRBYs of several fields of one hash, as one
+--                                  HMGET and one HSET (two calls instead of count)
 --   z <key> <member> <n>           ZINCRBY
 --   p <key> <count> <elements…>    PFADD
---   r <key> <maxlen> <count> <count × 14 values>   XADD key MAXLEN ~ maxlen * per raw click,
---                                  with the field names of CLICK_FIELDS below
+--   r <key> <maxlen> <count> <count × packed>   XADD key MAXLEN ~ maxlen * c <packed> per raw
+--                                  click (its values joined by \31: PACKED_SEPARATOR in clicks.rs)
 --   x <key> <maxlen> <count> <field value…>   XADD key MAXLEN ~ maxlen * … (one raw click with
 --                                  its field names: batches spooled by older versions)
 --   m <key> <min id>               XTRIM key MINID ~ min id (drops raw clicks past retention)
 --   t <key> <unix seconds>         EXPIREAT
 --   s <key> <seconds> <count> then <count> × (<key> <field> <n>):
 --                                  SET key NX EX seconds, and only if it was set, the HINCRBYs
--- The fields of a raw click: the same list, in the same order, as CLICK_FIELDS in clicks.rs.
-local CLICK_FIELDS = {'t', 'code', 'channel', 'campaign', 'kind', 'platform', 'device', 'os', 'browser', 'in_app', 'country', 'city', 'referrer', 'source'}
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
 end
@@ -23,6 +23,19 @@ while i <= n do
   if op == 'h' then
     redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
     i = i + 4
+  elseif op == 'H' then
+    local key, count = KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2])
+    local fields, sums = {}, {}
+    for f = 1, count do
+      fields[f] = ARGV[i + 1 + 2 * f]
+    end
+    local now = redis.call('HMGET', key, unpack(fields))
+    for f = 1, count do
+      sums[2 * f - 1] = fields[f]
+      sums[2 * f] = (tonumber(now[f]) or 0) + tonumber(ARGV[i + 2 + 2 * f])
+    end
+    redis.call('HSET', key, unpack(sums))
+    i = i + 3 + 2 * count
   elseif op == 'z' then
     redis.call('ZINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3], ARGV[i + 2])
     i = i + 4
@@ -32,18 +45,10 @@ while i <= n do
     i = i + 3 + count
   elseif op == 'r' then
     local key, maxlen, count = KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], tonumber(ARGV[i + 3])
-    local width, entry = #CLICK_FIELDS, {}
-    for f = 1, width do
-      entry[2 * f - 1] = CLICK_FIELDS[f]
+    for j = i + 4, i + 3 + count do
+      redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'c', ARGV[j])
     end
-    i = i + 4
-    for _ = 1, count do
-      for f = 1, width do
-        entry[2 * f] = ARGV[i + f - 1]
-      end
-      redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(entry))
-      i = i + width
-    end
+    i = i + 4 + count
   elseif op == 'x' then
     local count = tonumber(ARGV[i + 3])
     redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], 'MAXLEN', '~', ARGV[i + 2], '*', unpack(ARGV, i + 4, i + 3 + count))

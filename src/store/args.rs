@@ -28,6 +28,12 @@ impl Args {
         self.ends.push(self.text.len());
     }
 
+    /// Appends one argument that `build` writes straight into the buffer.
+    pub fn push_with(&mut self, build: impl FnOnce(&mut String)) {
+        build(&mut self.text);
+        self.ends.push(self.text.len());
+    }
+
     pub fn extend(&mut self, other: &Args) {
         let offset = self.text.len();
         self.text.push_str(&other.text);

@@ -21,10 +21,15 @@ static APPLY: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(incl
 
 /// Lua's `unpack` works on the C stack; stay far below its limit.
 const PFADD_CHUNK: usize = 500;
-/// The fields of a raw click in its stream, in the order the writer sends their values
-/// (op `r` of apply_clicks.lua, which holds the same list: a batch carries no field names).
+/// The fields of a raw click, in the order their values are packed into its stream entry.
 pub const CLICK_FIELDS: [&str; 14] =
     ["t", "code", "channel", "campaign", "kind", "platform", "device", "os", "browser", "in_app", "country", "city", "referrer", "source"];
+/// A raw click is one stream entry with one field, [`PACKED_FIELD`], holding its values
+/// joined by this separator (ASCII "unit separator"; a value never holds one). As fourteen
+/// fields, each click cost the script fourteen more arguments to convert and Redis fourteen
+/// more listpack entries: most of the script's time (docs/performance.md).
+pub const PACKED_SEPARATOR: char = '\u{1f}';
+pub const PACKED_FIELD: &str = "c";
 const DAY_SECS: i64 = 86_400;
 
 /// How clicks are written.
@@ -73,6 +78,15 @@ impl Store {
     }
 }
 
+/// A raw click's fields from its stream entry: unpacks [`PACKED_FIELD`]; an entry written
+/// by a version before packing has its fields as they are.
+pub fn unpack_raw_click(mut fields: HashMap<String, String>) -> HashMap<String, String> {
+    match fields.remove(PACKED_FIELD) {
+        Some(packed) => CLICK_FIELDS.iter().zip(packed.split(PACKED_SEPARATOR)).map(|(name, value)| ((*name).to_owned(), value.to_owned())).collect(),
+        None => fields,
+    }
+}
+
 impl ClickBatch {
     /// The batch's one round trip on a single Redis, as `Store::run_scripts` sends it: the
     /// script loaded first, then one `EVALSHA` per group. Used to state the cost of a click.
@@ -114,10 +128,14 @@ fn count_script_commands(args: &Args, count: &mut impl FnMut(&'static str, usize
     while let Some(op) = args.get(i) {
         let (command, runs, width) = match op {
             "h" => ("hincrby", 1, 4),
+            "H" => {
+                count("hmget", 1);
+                ("hset", 1, 3 + 2 * number(i + 2))
+            }
             "z" => ("zincrby", 1, 4),
             "p" => ("pfadd", 1, 3 + number(i + 2)),
             "x" => ("xadd", 1, 4 + number(i + 3)),
-            "r" => ("xadd", number(i + 3), 4 + number(i + 3) * CLICK_FIELDS.len()),
+            "r" => ("xadd", number(i + 3), 4 + number(i + 3)),
             "m" => ("xtrim", 1, 3),
             "t" => ("expireat", 1, 3),
             "s" => {
@@ -342,19 +360,17 @@ impl<'a> BatchBuilder<'a> {
         let index = group.key(&key);
         let (entries, values) = group.streams.entry(index).or_default();
         *entries += 1;
-        // In the order of CLICK_FIELDS.
-        values.push_display(click.at_ms);
-        for value in [click.code.as_str(), &click.channel, click.campaign.as_deref().unwrap_or_default(), click.kind.name(), platform] {
-            values.push(value);
-        }
-        for value in [&click.device, &click.os, &click.browser] {
-            values.push(value);
-        }
-        values.push(click.in_app.as_deref().unwrap_or_default());
-        values.push(&click.country);
-        values.push(click.city.as_deref().unwrap_or_default());
-        values.push(click.referrer_host.as_deref().unwrap_or_default());
-        values.push(&click.source);
+        values.push_with(|packed| {
+            let _ = write!(packed, "{}", click.at_ms);
+            let [device, os, browser] = [&click.device, &click.os, &click.browser].map(String::as_str);
+            let (campaign, in_app) = (click.campaign.as_deref().unwrap_or_default(), click.in_app.as_deref().unwrap_or_default());
+            let (city, referrer) = (click.city.as_deref().unwrap_or_default(), click.referrer_host.as_deref().unwrap_or_default());
+            // In the order of CLICK_FIELDS, after the time.
+            for value in [click.code.as_str(), &click.channel, campaign, click.kind.name(), platform, device, os, browser, in_app, &click.country, city, referrer, &click.source] {
+                packed.push(PACKED_SEPARATOR);
+                packed.extend(value.chars().map(|c| if c == PACKED_SEPARATOR { ' ' } else { c }));
+            }
+        });
         let trim = group.stream_trims.entry(index).or_insert(oldest_kept_ms);
         *trim = (*trim).max(oldest_kept_ms);
         group.expire(index, expire);
@@ -370,7 +386,7 @@ struct GroupBuilder<'a> {
     increments: BTreeMap<usize, BTreeMap<String, i64>>,
     top: BTreeMap<usize, BTreeMap<&'a str, i64>>,
     visitors: BTreeMap<usize, BTreeSet<&'a str>>,
-    /// Per stream, how many new entries, and their values, one CLICK_FIELDS row after another.
+    /// Per stream, how many new entries, and their packed values.
     streams: BTreeMap<usize, (usize, Args)>,
     /// The `s` ops, ready.
     shares: Args,
@@ -410,6 +426,17 @@ impl GroupBuilder<'_> {
             args.push_display(key);
         };
         for (key, fields) in &self.increments {
+            // Each call from the script costs about as much as the command itself; from
+            // three fields on, reading and writing them all at once is fewer calls.
+            if fields.len() >= 3 {
+                op(&mut args, "H", *key);
+                args.push_display(fields.len());
+                for (field, n) in fields {
+                    args.push(field);
+                    args.push_display(n);
+                }
+                continue;
+            }
             for (field, n) in fields {
                 op(&mut args, "h", *key);
                 args.push(field);

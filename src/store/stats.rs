@@ -192,7 +192,8 @@ impl Store {
             .ids
             .into_iter()
             .map(|entry| {
-                entry.map.into_iter().filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v))).collect()
+                let fields = entry.map.into_iter().filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v))).collect();
+                super::clicks::unpack_raw_click(fields)
             })
             .collect())
     }

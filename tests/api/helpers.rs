@@ -251,7 +251,8 @@ impl TestApp {
             .ids
             .into_iter()
             .map(|entry| {
-                entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect()
+                let fields = entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect();
+                sharetrail::store::clicks::unpack_raw_click(fields)
             })
             .collect()
     }
