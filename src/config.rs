@@ -66,6 +66,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("SHARETRAIL_GEOIP_DOWNLOAD_URL", "geo.download_url", Kind::Text),
     var("SHARETRAIL_CLICK_QUEUE_CAPACITY", "clicks.queue_capacity", Kind::Int),
     var("SHARETRAIL_CLICK_BATCH_SIZE", "clicks.batch_size", Kind::Int),
+    var("SHARETRAIL_CLICK_LINGER_MS", "clicks.linger_ms", Kind::Int),
     var("SHARETRAIL_RETENTION_DAYS", "clicks.retention_days", Kind::Int),
     var("SHARETRAIL_RECENT_CLICKS", "clicks.recent_clicks", Kind::Int),
     var("SHARETRAIL_PREVIEW_WINDOW_SECONDS", "clicks.preview_window_seconds", Kind::Int),
@@ -132,6 +133,7 @@ pub struct GeoSettings {
 pub struct ClickSettings {
     pub queue_capacity: usize,
     pub batch_size: usize,
+    pub linger: Duration,
     pub retention_days: u32,
     pub recent_clicks: usize,
     pub preview_window: Duration,
@@ -212,6 +214,7 @@ struct RawLimits {
 struct RawClicks {
     queue_capacity: u64,
     batch_size: u64,
+    linger_ms: u64,
     retention_days: u64,
     recent_clicks: u64,
     preview_window_seconds: u64,
@@ -326,6 +329,7 @@ impl Settings {
             clicks: ClickSettings {
                 queue_capacity: in_range("clicks.queue_capacity", raw.clicks.queue_capacity, 1..=10_000_000)?,
                 batch_size: in_range("clicks.batch_size", raw.clicks.batch_size, 1..=10_000)?,
+                linger: Duration::from_millis(in_range("clicks.linger_ms", raw.clicks.linger_ms, 0..=1000)? as u64),
                 retention_days: in_range("clicks.retention_days", raw.clicks.retention_days, 1..=3650)? as u32,
                 recent_clicks: in_range("clicks.recent_clicks", raw.clicks.recent_clicks, 1..=1_000_000)?,
                 preview_window: Duration::from_secs(in_range("clicks.preview_window_seconds", raw.clicks.preview_window_seconds, 1..=86_400)? as u64),

@@ -195,6 +195,7 @@ async fn build_tracker(settings: &Settings, store: &Store, background: &Cancella
         RecorderSettings {
             queue_capacity: settings.clicks.queue_capacity,
             batch_size: settings.clicks.batch_size,
+            linger: settings.clicks.linger,
             policy: WritePolicy {
                 retention_days: settings.clicks.retention_days,
                 recent_clicks: settings.clicks.recent_clicks,

@@ -95,6 +95,8 @@ pub struct Recorder {
 pub struct RecorderSettings {
     pub queue_capacity: usize,
     pub batch_size: usize,
+    /// How long a batch that is not full waits for more clicks.
+    pub linger: Duration,
     pub policy: WritePolicy,
 }
 
@@ -116,7 +118,7 @@ impl Recorder {
             sent: SentRecently::default(),
             in_flight: None,
         };
-        let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1)));
+        let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1), settings.linger));
         Recorder { tx, counters, stop, deadline, writer: Mutex::new(Some(task)) }
     }
 
@@ -183,8 +185,23 @@ struct Writer {
     in_flight: Option<InFlight>,
 }
 
+/// Adds clicks arriving within `linger` to a batch that is not full yet: under load, a batch
+/// of more clicks sums more of them into each counter, and each click costs Redis less. A
+/// flush goes at once, and so does a batch once full.
+async fn gather(rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>, batch_size: usize, linger: Duration) {
+    let until = Instant::now() + linger;
+    let mut checked = 0;
+    while messages.len() < batch_size && !messages[checked..].iter().any(|m| matches!(m, Message::Flush(_))) {
+        checked = messages.len();
+        match tokio::time::timeout_at(until, rx.recv_many(messages, batch_size - messages.len())).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 impl Writer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: CancellationToken, batch_size: usize) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: CancellationToken, batch_size: usize, linger: Duration) {
         let mut messages = Vec::with_capacity(batch_size);
         let mut replay = tokio::time::interval(REPLAY_EVERY);
         loop {
@@ -195,6 +212,7 @@ impl Writer {
                     if received == 0 {
                         break;
                     }
+                    gather(&mut rx, &mut messages, batch_size, linger).await;
                     self.handle(&mut messages).await;
                 }
                 _ = replay.tick() => {
@@ -336,5 +354,56 @@ impl Writer {
         }
         self.redis_ok = true;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINGER: Duration = Duration::from_millis(20);
+
+    fn click() -> Message {
+        Message::Click(Box::new(Click::sample(0)))
+    }
+
+    /// Runs `gather` on a paused clock after `first` arrived, with `later` sent at the given
+    /// offsets; returns how many messages the batch got and how long gathering took.
+    async fn gather_with(first: Vec<Message>, later: Vec<(u64, Message)>, batch_size: usize) -> (usize, Duration) {
+        let (tx, mut rx) = mpsc::channel(100);
+        let start = Instant::now();
+        tokio::spawn(async move {
+            for (at_ms, message) in later {
+                tokio::time::sleep_until(start + Duration::from_millis(at_ms)).await;
+                let _ = tx.send(message).await;
+            }
+            // Keep the channel open past the linger.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        });
+        let mut messages = first;
+        gather(&mut rx, &mut messages, batch_size, LINGER).await;
+        (messages.len(), start.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_takes_the_clicks_of_the_linger_and_then_goes() {
+        let (count, took) = gather_with(vec![click()], vec![(5, click()), (10, click()), (30, click())], 100).await;
+        assert_eq!((count, took), (3, LINGER), "the click at 30 ms waits for the next batch");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_batch_goes_at_once() {
+        let (count, took) = gather_with(vec![click()], vec![(1, click()), (2, click())], 3).await;
+        assert_eq!((count, took), (3, Duration::from_millis(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flush_goes_at_once() {
+        let (ack, _) = oneshot::channel();
+        let (count, took) = gather_with(vec![click()], vec![(3, Message::Flush(ack)), (4, click())], 100).await;
+        assert_eq!((count, took), (2, Duration::from_millis(3)));
+        let (ack, _) = oneshot::channel();
+        let (count, took) = gather_with(vec![click(), Message::Flush(ack)], vec![(1, click())], 100).await;
+        assert_eq!((count, took), (2, Duration::ZERO), "a flush already in the batch");
     }
 }

@@ -59,6 +59,32 @@ pub struct Click {
     pub source: String,
 }
 
+#[cfg(test)]
+impl Click {
+    /// A person's click on a WhatsApp link from an iPhone in London, for tests; `visitor`
+    /// makes its visitor id.
+    pub fn sample(visitor: usize) -> Click {
+        let url = crate::domain::TargetUrl::parse("https://example.com/post").expect("url");
+        Click {
+            at_ms: 1_763_856_000_000,
+            code: ShortCode::parse("abc23456").expect("code"),
+            content: ContentId::for_url(&url),
+            channel: "whatsapp".into(),
+            campaign: None,
+            kind: ClickKind::Person,
+            device: "smartphone".into(),
+            os: "iOS".into(),
+            browser: "Safari".into(),
+            in_app: None,
+            country: "GB".into(),
+            city: Some("London".into()),
+            referrer_host: None,
+            visitor: format!("{visitor:032x}"),
+            source: "link".into(),
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64

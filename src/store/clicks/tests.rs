@@ -1,25 +1,8 @@
 use super::*;
-use crate::domain::{Channel, ContentId, ShortCode, TargetUrl};
+use crate::domain::Channel;
 
 fn click(visitor: usize) -> Click {
-    let url = TargetUrl::parse("https://example.com/post").expect("url");
-    Click {
-        at_ms: 1_763_856_000_000,
-        code: ShortCode::parse("abc23456").expect("code"),
-        content: ContentId::for_url(&url),
-        channel: "whatsapp".into(),
-        campaign: None,
-        kind: ClickKind::Person,
-        device: "smartphone".into(),
-        os: "iOS".into(),
-        browser: "Safari".into(),
-        in_app: None,
-        country: "GB".into(),
-        city: Some("London".into()),
-        referrer_host: None,
-        visitor: format!("{visitor:032x}"),
-        source: "link".into(),
-    }
+    Click::sample(visitor)
 }
 
 fn setup() -> (Keys, WritePolicy, ChannelRegistry) {
