@@ -65,6 +65,10 @@ pub struct Group {
 impl Store {
     /// Applies a batch in one round trip. An error leaves the batch safe to apply again.
     pub async fn apply_batch(&self, batch: &ClickBatch) -> Result<(), redis::RedisError> {
+        if !self.is_cluster() {
+            return batch.pipeline().query_async(&mut self.conn()).await;
+        }
+        // A cluster needs each group sent to its slot's node, with the EVAL fallback there.
         let invocations: Vec<redis::ScriptInvocation<'_>> = batch
             .groups
             .iter()
@@ -88,8 +92,9 @@ pub fn unpack_raw_click(mut fields: HashMap<String, String>) -> HashMap<String, 
 }
 
 impl ClickBatch {
-    /// The batch's one round trip on a single Redis, as `Store::run_scripts` sends it: the
-    /// script loaded first, then one `EVALSHA` per group. Used to state the cost of a click.
+    /// The batch's one round trip on a single Redis: the script loaded first (that makes the
+    /// pipeline work after a Redis restart emptied the script cache), then one `EVALSHA` per
+    /// group.
     fn pipeline(&self) -> redis::Pipeline {
         let mut pipe = redis::pipe();
         pipe.load_script(&APPLY).ignore();
