@@ -13,7 +13,7 @@ use crate::store::sent_recently::SentRecently;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -88,6 +88,8 @@ pub struct Recorder {
     stop: CancellationToken,
     /// When the shutdown drain must end; set once, by `shutdown`.
     deadline: Arc<OnceLock<Instant>>,
+    /// Cuts the writer's linger short when a flush is queued.
+    flushing: Arc<Notify>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -118,8 +120,10 @@ impl Recorder {
             sent: SentRecently::default(),
             in_flight: None,
         };
-        let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1), settings.linger));
-        Recorder { tx, counters, stop, deadline, writer: Mutex::new(Some(task)) }
+        let flushing = Arc::new(Notify::new());
+        let linger = Linger { wait: settings.linger, flushing: flushing.clone() };
+        let task = tokio::spawn(writer.run(rx, stop.clone(), settings.batch_size.max(1), linger));
+        Recorder { tx, counters, stop, deadline, flushing, writer: Mutex::new(Some(task)) }
     }
 
     /// Queues a click without waiting. A full queue drops the click, and says so.
@@ -148,6 +152,7 @@ impl Recorder {
     pub async fn flush(&self) -> Result<()> {
         let (ack, done) = oneshot::channel();
         self.tx.send(Message::Flush(ack)).await.map_err(|_| AppError::Internal("recorder stopped".into()))?;
+        self.flushing.notify_one();
         done.await
             .map_err(|_| AppError::Internal("recorder stopped".into()))?
             .map_err(|e| AppError::Store(redis::RedisError::from((redis::ErrorKind::Io, "flush", e))))
@@ -185,23 +190,35 @@ struct Writer {
     in_flight: Option<InFlight>,
 }
 
-/// Adds clicks arriving within `linger` to a batch that is not full yet: under load, a batch
-/// of more clicks sums more of them into each counter, and each click costs Redis less. A
-/// flush goes at once, and so does a batch once full.
-async fn gather(rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>, batch_size: usize, linger: Duration) {
-    let until = Instant::now() + linger;
-    let mut checked = 0;
-    while messages.len() < batch_size && !messages[checked..].iter().any(|m| matches!(m, Message::Flush(_))) {
-        checked = messages.len();
-        match tokio::time::timeout_at(until, rx.recv_many(messages, batch_size - messages.len())).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+/// How the writer fills a batch that is not full.
+struct Linger {
+    wait: Duration,
+    flushing: Arc<Notify>,
+}
+
+/// Adds the clicks that arrive within the linger to a batch that is not full: under load, a
+/// batch of more clicks sums more of them into each counter, and each click costs Redis
+/// less. The writer sleeps meanwhile instead of waiting on the queue, so clicks queued then
+/// do not wake it one by one. A flush cuts the linger short; a full batch has none.
+async fn gather(rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>, batch_size: usize, linger: &Linger) {
+    let flush_queued = |messages: &[Message]| messages.iter().any(|m| matches!(m, Message::Flush(_)));
+    if linger.wait.is_zero() || messages.len() >= batch_size || flush_queued(messages) {
+        return;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(linger.wait) => {}
+        () = linger.flushing.notified() => {}
+    }
+    while messages.len() < batch_size {
+        match rx.try_recv() {
+            Ok(message) => messages.push(message),
+            Err(_) => break,
         }
     }
 }
 
 impl Writer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: CancellationToken, batch_size: usize, linger: Duration) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: CancellationToken, batch_size: usize, linger: Linger) {
         let mut messages = Vec::with_capacity(batch_size);
         let mut replay = tokio::time::interval(REPLAY_EVERY);
         loop {
@@ -212,7 +229,7 @@ impl Writer {
                     if received == 0 {
                         break;
                     }
-                    gather(&mut rx, &mut messages, batch_size, linger).await;
+                    gather(&mut rx, &mut messages, batch_size, &linger).await;
                     self.handle(&mut messages).await;
                 }
                 _ = replay.tick() => {
@@ -368,20 +385,26 @@ mod tests {
     }
 
     /// Runs `gather` on a paused clock after `first` arrived, with `later` sent at the given
-    /// offsets; returns how many messages the batch got and how long gathering took.
+    /// times (ms; a flush also notifies, as `Recorder::flush` does); returns how many
+    /// messages the batch got and how long gathering took.
     async fn gather_with(first: Vec<Message>, later: Vec<(u64, Message)>, batch_size: usize) -> (usize, Duration) {
         let (tx, mut rx) = mpsc::channel(100);
-        let start = Instant::now();
+        let linger = Linger { wait: LINGER, flushing: Arc::new(Notify::new()) };
+        let (start, flushing) = (Instant::now(), linger.flushing.clone());
         tokio::spawn(async move {
             for (at_ms, message) in later {
                 tokio::time::sleep_until(start + Duration::from_millis(at_ms)).await;
+                let flush = matches!(message, Message::Flush(_));
                 let _ = tx.send(message).await;
+                if flush {
+                    flushing.notify_one();
+                }
             }
             // Keep the channel open past the linger.
             tokio::time::sleep(Duration::from_secs(1)).await;
         });
         let mut messages = first;
-        gather(&mut rx, &mut messages, batch_size, LINGER).await;
+        gather(&mut rx, &mut messages, batch_size, &linger).await;
         (messages.len(), start.elapsed())
     }
 
@@ -392,15 +415,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_full_batch_goes_at_once() {
-        let (count, took) = gather_with(vec![click()], vec![(1, click()), (2, click())], 3).await;
-        assert_eq!((count, took), (3, Duration::from_millis(2)));
+    async fn a_batch_takes_no_more_than_its_size() {
+        let (count, took) = gather_with(vec![click()], vec![(1, click()), (2, click()), (3, click())], 3).await;
+        assert_eq!((count, took), (3, LINGER));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_flush_goes_at_once() {
+    async fn a_full_batch_goes_at_once() {
+        let (count, took) = gather_with(vec![click(), click()], vec![(1, click())], 2).await;
+        assert_eq!((count, took), (2, Duration::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flush_cuts_the_linger_short() {
         let (ack, _) = oneshot::channel();
-        let (count, took) = gather_with(vec![click()], vec![(3, Message::Flush(ack)), (4, click())], 100).await;
+        let (count, took) = gather_with(vec![click()], vec![(3, Message::Flush(ack))], 100).await;
         assert_eq!((count, took), (2, Duration::from_millis(3)));
         let (ack, _) = oneshot::channel();
         let (count, took) = gather_with(vec![click(), Message::Flush(ack)], vec![(1, click())], 100).await;
