@@ -47,7 +47,7 @@ impl Launch {
         let address = format!("http://{}", self.env["SHARETRAIL_LISTEN"]);
         let stderr = self.log.map_or_else(Stdio::null, Stdio::from);
         die_with_parent(&mut command);
-        let child = command.envs(self.env).arg("serve").stdout(Stdio::null()).stderr(stderr).spawn().expect("binary starts");
+        let mut child = command.envs(self.env).arg("serve").stdout(Stdio::null()).stderr(stderr).spawn().expect("binary starts");
         let client = reqwest::Client::new();
         for _ in 0..400 {
             if client.get(format!("{address}/healthz")).send().await.is_ok() {
@@ -55,6 +55,8 @@ impl Launch {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("sharetrail did not start listening");
     }
 }

@@ -32,7 +32,8 @@ async fn each_kind_of_client_is_recorded_with_device_place_and_kind() {
     let app = app_behind_proxy().await;
     let (content, code) = mint(&app, "whatsapp").await;
     // (user agent, address, kind, platform, device, in-app, country, city)
-    let table: &[(&str, &str, &str, &str, &str, &str, &str, &str)] = &[
+    type Row<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+    let table: &[Row] = &[
         (IPHONE, "192.0.2.10", "person", "", "smartphone", "", "GB", "London"),
         (ANDROID, "198.51.100.20", "person", "", "smartphone", "", "DE", "Berlin"),
         (WINDOWS, "203.0.113.30", "person", "", "pc", "", "US", "New York"),

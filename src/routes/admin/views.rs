@@ -76,7 +76,7 @@ fn funnel(s: &ChannelStats) -> [FunnelStep; 4] {
 /// The channels with any activity, busiest first.
 pub fn channel_rows(channels: &IndexMap<String, ChannelStats>, registry: &ChannelRegistry) -> Vec<ChannelRow> {
     let mut active: Vec<(&String, &ChannelStats)> = channels.iter().filter(|(_, s)| s.clicks + s.shares + s.intents > 0).collect();
-    active.sort_by(|a, b| (b.1.clicks, b.1.shares, b.1.intents).cmp(&(a.1.clicks, a.1.shares, a.1.intents)));
+    active.sort_by_key(|(_, totals)| std::cmp::Reverse((totals.clicks, totals.shares, totals.intents)));
     active
         .into_iter()
         .map(|(name, s)| {
