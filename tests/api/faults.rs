@@ -9,27 +9,47 @@ use std::time::Duration;
 
 pub const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
 
-/// Taps a link from `workers` tasks until told to stop, counting 302 answers.
-pub fn spawn_tappers(url: String, workers: usize, stop: Arc<AtomicBool>, answered: Arc<AtomicU64>) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..workers)
-        .map(|_| {
-            let (url, stop, answered) = (url.clone(), stop.clone(), answered.clone());
-            tokio::spawn(async move {
-                // A new connection per request: a request is either answered or refused, never
-                // cut off on a keep-alive connection the server is closing.
-                let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(0).build().expect("client");
-                while !stop.load(Ordering::Relaxed) {
-                    match client.get(&url).header("user-agent", PHONE).send().await {
-                        Ok(r) if r.status() == 302 => {
-                            answered.fetch_add(1, Ordering::Relaxed);
+/// Tasks tapping a link until stopped, counting 302 answers.
+pub struct Tappers {
+    pub answered: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Tappers {
+    /// Taps `url` from `workers` tasks.
+    pub fn start(url: String, workers: usize) -> Tappers {
+        let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+        let tasks = (0..workers)
+            .map(|_| {
+                let (url, stop, answered) = (url.clone(), stop.clone(), answered.clone());
+                tokio::spawn(async move {
+                    // A new connection per request: a request is either answered or refused, never
+                    // cut off on a keep-alive connection the server is closing.
+                    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(0).build().expect("client");
+                    while !stop.load(Ordering::Relaxed) {
+                        match client.get(&url).header("user-agent", PHONE).send().await {
+                            Ok(r) if r.status() == 302 => {
+                                answered.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(r) => panic!("unexpected status {}", r.status()),
+                            Err(_) => tokio::task::yield_now().await,
                         }
-                        Ok(r) => panic!("unexpected status {}", r.status()),
-                        Err(_) => tokio::task::yield_now().await,
                     }
-                }
+                })
             })
-        })
-        .collect()
+            .collect();
+        Tappers { answered, stop, tasks }
+    }
+
+    /// Stops every tapper and returns the answers they got.
+    pub async fn stop(self) -> i64 {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.expect("tapper");
+        }
+        self.answered.load(Ordering::Relaxed) as i64
+    }
 }
 
 pub async fn stored_clicks(redis_url: &str, prefix: &str, content: &str, channel: &str) -> i64 {
@@ -56,33 +76,14 @@ async fn a_stop_signal_during_a_burst_loses_no_answered_click(signal: i32) {
     let prefix = unique_prefix();
     let spool = tempfile::tempdir().expect("spool");
     let binary = Binary::start(&redis_url, &prefix, spool.path()).await;
-    let client = reqwest::Client::new();
-    let minted: serde_json::Value = client
-        .post(format!("{}/api/v1/shares", binary.address))
-        .bearer_auth(TOKEN)
-        .json(&json!({"url": "https://example.com/sigterm", "channels": ["sms"]}))
-        .send()
-        .await
-        .expect("mint")
-        .json()
-        .await
-        .expect("json");
-    let code = minted["links"][0]["code"].as_str().expect("code");
-    let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    let tappers = spawn_tappers(format!("{}/{code}", binary.address), 8, stop.clone(), answered.clone());
-    while answered.load(Ordering::Relaxed) < 300 {
-        tokio::task::yield_now().await;
-    }
+    let (content, code) = binary.mint("https://example.com/sigterm", "sms").await;
+    let tappers = Tappers::start(format!("{}/{code}", binary.address), 8);
+    wait_for_more(&tappers.answered, 300).await;
     binary.signal(signal);
     let status = binary.wait().await;
-    stop.store(true, Ordering::Relaxed);
-    for tapper in tappers {
-        tapper.await.expect("tapper");
-    }
+    let answered = tappers.stop().await;
     assert!(status.success(), "clean exit: {status:?}");
-    let answered = answered.load(Ordering::Relaxed) as i64;
-    let content = minted["content"]["id"].as_str().expect("id");
-    assert_eq!(stored_clicks(&redis_url, &prefix, content, "sms").await, answered);
+    assert_eq!(stored_clicks(&redis_url, &prefix, &content, "sms").await, answered);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,13 +101,12 @@ async fn redis_going_away_during_a_burst_loses_nothing_and_doubles_nothing() {
     let body = app.mint_ok(json!({"url": "https://example.com/outage", "channels": ["whatsapp"]})).await;
     let (content, code) = (body["content"]["id"].as_str().expect("id"), body["links"][0]["code"].as_str().expect("code"));
     assert_eq!(app.tap(code, PHONE, &[]).await.status(), 302, "the link is cached before the outage");
-    let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    let tappers = spawn_tappers(format!("{}/{code}", app.address), 4, stop.clone(), answered.clone());
-    wait_for_more(&answered, 200).await;
+    let tappers = Tappers::start(format!("{}/{code}", app.address), 4);
+    wait_for_more(&tappers.answered, 200).await;
 
     let _ = redis.kill();
     let _ = redis.wait();
-    wait_for_more(&answered, 200).await;
+    wait_for_more(&tappers.answered, 200).await;
     let ip_tap = app.tap(code, PHONE, &[("x-forwarded-for", "192.0.2.99")]).await;
     assert_eq!(ip_tap.status(), 302, "cached links keep redirecting while Redis is down");
     assert!(app.app_state.tracker.recorder.flush().await.is_err(), "flush reports that Redis is away");
@@ -115,13 +115,10 @@ async fn redis_going_away_during_a_burst_loses_nothing_and_doubles_nothing() {
     assert!(!spooled.contains("192.0.2.99") && !spooled.contains("127.0.0.1"), "no address in the spool");
 
     let (restarted, _) = spawn_redis_on_port(port, &[&persistent[..], &[dir]].concat());
-    wait_for_more(&answered, 200).await;
-    stop.store(true, Ordering::Relaxed);
-    for tapper in tappers {
-        tapper.await.expect("tapper");
-    }
+    wait_for_more(&tappers.answered, 200).await;
+    let answered = tappers.stop().await;
     flush_when_redis_is_back(&app).await;
-    let expected = answered.load(Ordering::Relaxed) as i64 + 2;
+    let expected = answered + 2;
     assert_eq!(stored_clicks(&redis_url, &app.prefix, content, "whatsapp").await, expected);
     assert!(spool_text(app.spool.path()).is_empty(), "the spool is empty after the replay");
     drop(restarted);

@@ -3,11 +3,9 @@
 //! measured (run with --nocapture to see the figures).
 
 use crate::binary::{Binary, Launch, sample};
-use crate::faults::{PHONE, spawn_tappers, stored_clicks, wait_for_more};
+use crate::faults::{PHONE, Tappers, stored_clicks, wait_for_more};
 use crate::helpers::*;
 use serde_json::json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Polls `check` every 100 ms for at most `limit`.
@@ -66,17 +64,12 @@ async fn sigkill_during_a_burst_loses_at_most_the_clicks_still_in_memory() {
     let spool = tempfile::tempdir().expect("spool");
     let binary = Binary::start(&redis_url, &prefix, spool.path()).await;
     let (content, code) = binary.mint("https://example.com/sigkill", "sms").await;
-    let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    let tappers = spawn_tappers(format!("{}/{code}", binary.address), 8, stop.clone(), answered.clone());
-    wait_for_more(&answered, 300).await;
+    let tappers = Tappers::start(format!("{}/{code}", binary.address), 8);
+    wait_for_more(&tappers.answered, 300).await;
     let depth_before = sample(&binary.metrics().await, "sharetrail_click_queue_depth").unwrap_or(-1.0);
     binary.signal(libc::SIGKILL);
     assert!(!binary.wait().await.success());
-    stop.store(true, Ordering::Relaxed);
-    for tapper in tappers {
-        tapper.await.expect("tapper");
-    }
-    let answered = answered.load(Ordering::Relaxed) as i64;
+    let answered = tappers.stop().await;
     let restarted = Binary::start(&redis_url, &prefix, spool.path()).await;
     assert!(restarted.flush().await);
     let stored = stored_clicks(&redis_url, &prefix, &content, "sms").await;
@@ -99,9 +92,8 @@ async fn sigkill_while_redis_is_down_keeps_the_spooled_clicks_for_the_next_start
     let spool = tempfile::tempdir().expect("spool");
     let binary = Binary::start(&redis_url, &prefix, spool.path()).await;
     let (content, code) = binary.mint("https://example.com/spooled", "sms").await;
-    let (stop, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    let tappers = spawn_tappers(format!("{}/{code}", binary.address), 4, stop.clone(), answered.clone());
-    wait_for_more(&answered, 50).await;
+    let tappers = Tappers::start(format!("{}/{code}", binary.address), 4);
+    wait_for_more(&tappers.answered, 50).await;
     let _ = redis.kill();
     let _ = redis.wait();
     let spooled_enough = eventually(Duration::from_secs(20), || async {
@@ -111,11 +103,7 @@ async fn sigkill_while_redis_is_down_keeps_the_spooled_clicks_for_the_next_start
     assert!(spooled_enough, "clicks are spooled while Redis is down");
     binary.signal(libc::SIGKILL);
     assert!(!binary.wait().await.success());
-    stop.store(true, Ordering::Relaxed);
-    for tapper in tappers {
-        tapper.await.expect("tapper");
-    }
-    let answered = answered.load(Ordering::Relaxed) as i64;
+    let answered = tappers.stop().await;
     let in_spool = spooled_clicks(spool.path()) as i64;
     let batch_ids: Vec<String> = spooled_batches(spool.path()).iter().map(|b| b["id"].as_str().expect("batch id").to_owned()).collect();
     let before_outage = stored_clicks_after_restart_of(port, &persistent, &prefix, &content).await;
