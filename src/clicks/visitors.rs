@@ -22,6 +22,19 @@ struct DaySecret {
     key: Vec<u8>,
     /// False while Redis could not be asked: the secret is this process's own for now.
     shared: bool,
+    /// Keyed with the secret and fed the day: a clone per visitor skips the two key
+    /// blocks that keying costs (half the hashing).
+    keyed: Option<Hmac<Sha256>>,
+}
+
+impl DaySecret {
+    fn new(day: String, key: Vec<u8>, shared: bool) -> DaySecret {
+        let keyed = Hmac::<Sha256>::new_from_slice(&key).ok().map(|mut mac| {
+            mac.update(day.as_bytes());
+            mac
+        });
+        DaySecret { day, key, shared, keyed }
+    }
 }
 
 /// Hashes visitors with the current day's secret.
@@ -33,17 +46,15 @@ pub struct VisitorHasher {
 impl VisitorHasher {
     /// Starts with a local secret; [`VisitorHasher::refresh`] replaces it with the shared one.
     pub fn new(store: Store, now_ms: i64) -> VisitorHasher {
-        let local = DaySecret { day: day_of(now_ms), key: random_secret().into_bytes(), shared: false };
+        let local = DaySecret::new(day_of(now_ms), random_secret().into_bytes(), false);
         VisitorHasher { store, current: ArcSwap::from_pointee(local) }
     }
 
     /// The visitor id of a request: 128 bits of HMAC-SHA256, hex.
     pub fn visitor_id(&self, ip: Option<IpAddr>, user_agent: &str) -> String {
-        let secret = self.current.load();
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&secret.key) else {
+        let Some(mut mac) = self.current.load().keyed.clone() else {
             return String::new();
         };
-        mac.update(secret.day.as_bytes());
         match ip {
             Some(IpAddr::V4(v4)) => mac.update(&v4.octets()),
             Some(IpAddr::V6(v6)) => mac.update(&v6.octets()),
@@ -64,11 +75,11 @@ impl VisitorHasher {
         let candidate = if current.day == day { hex::encode(&current.key) } else { random_secret() };
         let expire_at = (now_ms / 1000 / 86_400 + 1) * 86_400 + SECRET_GRACE_SECS;
         match self.store.day_secret(&day, &candidate, expire_at).await {
-            Ok(secret) => self.current.store(Arc::new(DaySecret { day, key: secret.into_bytes(), shared: true })),
+            Ok(secret) => self.current.store(Arc::new(DaySecret::new(day, secret.into_bytes(), true))),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the visitor secret from Redis; using a local one for now");
                 if current.day != day {
-                    self.current.store(Arc::new(DaySecret { day, key: candidate.into_bytes(), shared: false }));
+                    self.current.store(Arc::new(DaySecret::new(day, candidate.into_bytes(), false)));
                 }
             }
         }

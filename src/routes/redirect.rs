@@ -19,7 +19,7 @@ pub const QR_QUERY: &str = "s=qr";
 pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, HtmlError> {
     // Anything that is not of the code alphabet is answered without a store lookup.
     let code = ShortCode::parse(&code).ok_or(AppError::NotFound("link"))?;
-    let known = match state.links.cached(&code).await {
+    let known = match state.links.cached(&code) {
         Some(known) => known,
         // Only a lookup in Redis is throttled: guessing codes must not cost Redis a read
         // per guess, while cached links keep working for everyone behind the same address.

@@ -4,11 +4,13 @@
 use super::Store;
 use crate::domain::{ChannelRegistry, Link, ShortCode, UtmPolicy};
 use crate::error::{AppError, Result};
-use futures_util::StreamExt;
-use moka::Expiry;
-use moka::future::Cache;
+use futures_util::future::{BoxFuture, Shared};
+use futures_util::{FutureExt, StreamExt};
 use secrecy::ExposeSecret;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -32,53 +34,83 @@ pub enum CachedLink {
     Missing,
 }
 
-struct ByOutcome {
-    found: Duration,
-    missing: Duration,
-}
-
-impl Expiry<ShortCode, CachedLink> for ByOutcome {
-    fn expire_after_create(&self, _: &ShortCode, value: &CachedLink, _: Instant) -> Option<Duration> {
-        Some(match value {
-            CachedLink::Found(_) => self.found,
-            CachedLink::Missing => self.missing,
-        })
-    }
-}
-
 /// Bounded, expiring cache in front of [`Store::get_link`].
+///
+/// Every redirect reads it, so a hit is one read lock of one of [`SHARDS`] maps and a clock
+/// read (moka's bookkeeping had been 5–9 % of the process in the redirect profile,
+/// docs/performance.md). A full shard first drops what has expired, then a random eighth
+/// of itself (iteration order), which keeps hot links cached with high probability.
 #[derive(Clone)]
 pub struct LinkCache {
-    cache: Cache<ShortCode, CachedLink>,
+    inner: Arc<Inner>,
     store: Store,
     channels: Arc<ChannelRegistry>,
     utm: Arc<UtmPolicy>,
 }
 
+struct Inner {
+    shards: Vec<RwLock<HashMap<ShortCode, Entry>>>,
+    per_shard: usize,
+    hasher: foldhash::fast::RandomState,
+    found_ttl: Duration,
+    missing_ttl: Duration,
+    /// Reads of Redis in flight, so that concurrent misses for one code share one.
+    loading: Mutex<HashMap<ShortCode, Load>>,
+    /// Bumped by every change and invalidation: a read of Redis that started before one
+    /// may have read the old link, and is then answered but not cached.
+    generation: AtomicU64,
+}
+
+const SHARDS: usize = 16;
+
+type Load = Shared<BoxFuture<'static, std::result::Result<CachedLink, Arc<AppError>>>>;
+
+struct Entry {
+    value: CachedLink,
+    expires: Instant,
+}
+
 impl LinkCache {
+    /// Holds about `capacity` links (0: none); a link is trusted for `ttl`, an unknown code
+    /// for `negative_ttl`.
     pub fn new(store: Store, channels: Arc<ChannelRegistry>, utm: UtmPolicy, capacity: u64, ttl: Duration, negative_ttl: Duration) -> LinkCache {
-        let cache = Cache::builder()
-            .max_capacity(capacity)
-            .expire_after(ByOutcome { found: ttl, missing: negative_ttl })
-            .build();
-        LinkCache { cache, store, channels, utm: Arc::new(utm) }
+        let inner = Inner::new(usize::try_from(capacity).unwrap_or(usize::MAX), ttl, negative_ttl);
+        LinkCache { inner: Arc::new(inner), store, channels, utm: Arc::new(utm) }
     }
 
     /// What the cache knows about a code, without asking Redis.
-    pub async fn cached(&self, code: &ShortCode) -> Option<CachedLink> {
-        self.cache.get(code).await
+    pub fn cached(&self, code: &ShortCode) -> Option<CachedLink> {
+        self.inner.get(code)
     }
 
     /// The link for a code, from the cache or from Redis. Concurrent misses for one code
     /// share one Redis read.
     pub async fn get(&self, code: &ShortCode) -> Result<CachedLink> {
-        self.cache
-            .try_get_with_by_ref(code, self.load(code))
-            .await
-            .map_err(|e: Arc<AppError>| match &*e {
-                AppError::Store(err) => AppError::Store(err.clone()),
-                other => AppError::Internal(other.to_string()),
-            })
+        if let Some(known) = self.cached(code) {
+            return Ok(known);
+        }
+        let load = {
+            let mut loading = self.inner.loading.lock().unwrap_or_else(PoisonError::into_inner);
+            let load = loading.entry(code.clone()).or_insert_with(|| self.clone().load_and_keep(code.clone()).boxed().shared());
+            load.clone()
+        };
+        load.await.map_err(|e| match &*e {
+            AppError::Store(err) => AppError::Store(err.clone()),
+            other => AppError::Internal(other.to_string()),
+        })
+    }
+
+    /// Reads a code from Redis and caches what it found, unless the link changed meanwhile.
+    async fn load_and_keep(self, code: ShortCode) -> std::result::Result<CachedLink, Arc<AppError>> {
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let loaded = self.load(&code).await.map_err(Arc::new);
+        if let Ok(value) = &loaded
+            && self.inner.generation.load(Ordering::Acquire) == generation
+        {
+            self.inner.insert(code.clone(), value.clone());
+        }
+        self.inner.loading.lock().unwrap_or_else(PoisonError::into_inner).remove(&code);
+        loaded
     }
 
     async fn load(&self, code: &ShortCode) -> Result<CachedLink> {
@@ -100,7 +132,8 @@ impl LinkCache {
     pub async fn changed(&self, link: Link) {
         let code = link.code.clone();
         let resolved = CachedLink::Found(Arc::new(self.resolve(link)));
-        self.cache.insert(code.clone(), resolved).await;
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.inner.insert(code.clone(), resolved);
         if let Err(e) = self.store.publish(&format!("{LINK_CHANGED}{code}")).await {
             tracing::warn!(error = %e, code = %code, "cannot announce a changed link; other instances see it within the cache TTL");
         }
@@ -137,15 +170,124 @@ impl LinkCache {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(self.store.keys().events()).await?;
         if resubscribing {
-            self.cache.invalidate_all();
+            self.inner.invalidate_all();
         }
         let mut messages = pubsub.into_on_message();
         while let Some(message) = messages.next().await {
             let payload: String = message.get_payload()?;
             if let Some(code) = payload.strip_prefix(LINK_CHANGED).and_then(ShortCode::parse) {
-                self.cache.invalidate(&code).await;
+                self.inner.invalidate(&code);
             }
         }
         Ok(())
+    }
+}
+
+impl Inner {
+    fn new(capacity: usize, found_ttl: Duration, missing_ttl: Duration) -> Inner {
+        Inner {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            per_shard: capacity.div_ceil(SHARDS),
+            hasher: foldhash::fast::RandomState::default(),
+            found_ttl,
+            missing_ttl,
+            loading: Mutex::default(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn get(&self, code: &ShortCode) -> Option<CachedLink> {
+        let shard = self.shard(code).read().unwrap_or_else(PoisonError::into_inner);
+        shard.get(code).filter(|entry| entry.expires > Instant::now()).map(|entry| entry.value.clone())
+    }
+
+    fn shard(&self, code: &ShortCode) -> &RwLock<HashMap<ShortCode, Entry>> {
+        &self.shards[self.hasher.hash_one(code) as usize % SHARDS]
+    }
+
+    fn insert(&self, code: ShortCode, value: CachedLink) {
+        let ttl = match value {
+            CachedLink::Found(_) => self.found_ttl,
+            CachedLink::Missing => self.missing_ttl,
+        };
+        if self.per_shard == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut shard = self.shard(&code).write().unwrap_or_else(PoisonError::into_inner);
+        if shard.len() >= self.per_shard && !shard.contains_key(&code) {
+            shard.retain(|_, entry| entry.expires > now);
+            let mut over = (shard.len() + 1).saturating_sub(self.per_shard - self.per_shard / 8);
+            shard.retain(|_, _| {
+                let keep = over == 0;
+                over = over.saturating_sub(1);
+                keep
+            });
+        }
+        shard.insert(code, Entry { value, expires: now + ttl });
+    }
+
+    fn invalidate(&self, code: &ShortCode) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.shard(code).write().unwrap_or_else(PoisonError::into_inner).remove(code);
+    }
+
+    fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        for shard in &self.shards {
+            shard.write().unwrap_or_else(PoisonError::into_inner).clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(n: usize) -> ShortCode {
+        let digit = |d: usize| crate::domain::code::ALPHABET[d % 56];
+        let code: String = [n, n / 56, n / 3136].into_iter().map(digit).collect();
+        ShortCode::parse(&format!("cde{code}")).expect("a code")
+    }
+
+    fn found() -> CachedLink {
+        let target = crate::domain::TargetUrl::parse("https://example.com/post").expect("url");
+        let content_id = crate::domain::ContentId::for_url(&target);
+        let link = Link { code: code(1), content_id, channel: "sms".into(), campaign: None, target, created_ms: 0, enabled: true };
+        CachedLink::Found(Arc::new(ResolvedLink { link, location: "https://example.com/post".into(), private_channel: true }))
+    }
+
+    fn held(cache: &Inner) -> usize {
+        cache.shards.iter().map(|shard| shard.read().expect("shard").len()).sum()
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_capacity_and_keeps_what_came_last() {
+        let cache = Inner::new(160, Duration::from_secs(60), Duration::from_secs(60));
+        for n in 0..5000 {
+            cache.insert(code(n), CachedLink::Missing);
+            assert!(cache.get(&code(n)).is_some(), "{n} was just inserted");
+        }
+        assert!((140..=160).contains(&held(&cache)), "{} held", held(&cache));
+    }
+
+    #[test]
+    fn an_entry_answers_until_its_ttl_and_an_invalidation() {
+        let cache = Inner::new(100, Duration::from_secs(60), Duration::ZERO);
+        cache.insert(code(1), CachedLink::Missing);
+        assert!(cache.get(&code(1)).is_none(), "an unknown code with no negative TTL is not remembered");
+        cache.insert(code(1), found());
+        assert!(matches!(cache.get(&code(1)), Some(CachedLink::Found(_))));
+        let generation = cache.generation.load(Ordering::Acquire);
+        cache.invalidate(&code(1));
+        assert!(cache.get(&code(1)).is_none());
+        assert!(cache.generation.load(Ordering::Acquire) > generation, "a read of Redis in flight must not cache the old link");
+    }
+
+    #[test]
+    fn capacity_zero_caches_nothing() {
+        let cache = Inner::new(0, Duration::from_secs(60), Duration::from_secs(60));
+        cache.insert(code(1), CachedLink::Missing);
+        assert_eq!(held(&cache), 0);
     }
 }

@@ -1,5 +1,7 @@
 use super::*;
-use crate::domain::Channel;
+use crate::domain::{Channel, ChannelRegistry, Click, ClickKind};
+use crate::store::keys::Keys;
+use crate::store::sent_recently::SentRecently;
 
 fn click(visitor: usize) -> Click {
     Click::sample(visitor)
@@ -94,4 +96,27 @@ fn one_or_two_fields_of_a_hash_are_plain_increments() {
     let commands = encode(&[bot]).commands();
     assert_eq!(commands["hincrby"], 2, "bots:whatsapp on the content's and the site's day");
     assert!(!commands.contains_key("hmget"));
+}
+
+#[test]
+fn a_batch_encodes_the_same_way_every_time() {
+    let clicks: Vec<Click> = (0..50).map(click).collect();
+    let (first, second) = (encode(&clicks), encode(&clicks));
+    assert_eq!(first.groups[0].keys, second.groups[0].keys);
+    assert_eq!(first.groups[0].args, second.groups[0].args, "the maps' random order must not leak into the batch");
+}
+
+#[test]
+fn counter_fields_are_written_whole_and_summed() {
+    let mut preview = click(0);
+    preview.kind = ClickKind::Preview("slack".into());
+    let batch = encode(&[click(0), click(1), preview]);
+    let args: Vec<&str> = batch.groups[0].args.iter().collect();
+    let sum_of = |field: &str| args.windows(2).find(|pair| pair[0] == field).map(|pair| pair[1]);
+    assert_eq!(sum_of("clicks:whatsapp"), Some("2"), "{args:?}");
+    assert_eq!(sum_of("city:GB:London"), Some("2"));
+    // A Slack preview of a WhatsApp link is a share of it, and a forward to Slack.
+    for field in ["shares:whatsapp", "pv:slack", "fwd:whatsapp>slack"] {
+        assert_eq!(args.iter().filter(|a| **a == field).count(), 2, "{field}: the content's day and the site's");
+    }
 }
