@@ -39,6 +39,14 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
         // Before `/{code}`, which would take `widget.js` for a code.
         .service(web::resource("/widget.js").route(web::get().to(widget::script)).route(web::head().to(widget::script)))
         .service(web::resource("/widget.css").route(web::get().to(widget::stylesheet)).route(web::head().to(widget::stylesheet)))
+        // Routes are tried in order, and each pattern with a parameter is a regex: the
+        // redirect, which nearly every request is, comes before those of two segments
+        // (a path of one segment cannot match them anyway).
+        .service(
+            web::resource(SHORT_LINK)
+                .route(web::get().to(redirect::follow))
+                .route(web::head().to(redirect::follow)),
+        )
         .service(
             web::resource("/share/{code}")
                 .route(web::get().to(share::open))
@@ -46,11 +54,6 @@ pub fn register(cfg: &mut web::ServiceConfig, test_hooks: bool) {
                 .route(web::post().to(share::beacon)),
         )
         .service(web::resource("/{code}/qr.svg").route(web::get().to(qr::svg)))
-        .service(
-            web::resource(SHORT_LINK)
-                .route(web::get().to(redirect::follow))
-                .route(web::head().to(redirect::follow)),
-        )
         .default_service(web::to(not_found));
 }
 
