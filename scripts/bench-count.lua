@@ -26,9 +26,12 @@ for i = 4, #ARGV do
     end
   end
   for _, entry in ipairs(redis.call("XRANGE", content .. ":clicks", from, "+")) do
-    -- One field, c: the click's values joined by \31, kind the fifth (CLICK_FIELDS).
-    local kind = string.match(entry[2][2], "^[^\31]*\31[^\31]*\31[^\31]*\31[^\31]*\31([^\31]*)")
-    raw[kind] = (raw[kind] or 0) + 1
+    -- One field, c: clicks joined by \30, each click's values by \31, kind the fifth
+    -- (CLICK_FIELDS).
+    for record in string.gmatch(entry[2][2], "[^\30]+") do
+      local kind = string.match(record, "^[^\31]*\31[^\31]*\31[^\31]*\31[^\31]*\31([^\31]*)")
+      raw[kind] = (raw[kind] or 0) + 1
+    end
   end
 end
 return { counters.clicks, counters.bots, counters.shares, raw.person, raw.preview, raw.bot }

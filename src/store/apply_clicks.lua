@@ -6,8 +6,8 @@
 --                                  HMGET and one HSET (two calls instead of count)
 --   z <key> <member> <n>           ZINCRBY
 --   p <key> <count> <elements…>    PFADD
---   r <key> <maxlen> <count> <count × packed>   XADD key MAXLEN ~ maxlen * c <packed> per raw
---                                  click (its values joined by \31: PACKED_SEPARATOR in clicks.rs)
+--   r <key> <maxlen> <count> <count × packed>   XADD key MAXLEN ~ maxlen * c <packed> per entry
+--                                  (raw clicks joined by \30, their values by \31: clicks.rs)
 --   x <key> <maxlen> <count> <field value…>   XADD key MAXLEN ~ maxlen * … (one raw click with
 --                                  its field names: batches spooled by older versions)
 --   m <key> <min id>               XTRIM key MINID ~ min id (drops raw clicks past retention)

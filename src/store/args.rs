@@ -34,6 +34,15 @@ impl Args {
         self.ends.push(self.text.len());
     }
 
+    /// Appends to the last argument what `build` writes (a new argument if there is none).
+    pub fn append_to_last(&mut self, build: impl FnOnce(&mut String)) {
+        build(&mut self.text);
+        match self.ends.last_mut() {
+            Some(end) => *end = self.text.len(),
+            None => self.ends.push(self.text.len()),
+        }
+    }
+
     pub fn extend(&mut self, other: &Args) {
         let offset = self.text.len();
         self.text.push_str(&other.text);
@@ -106,7 +115,8 @@ mod tests {
         args.push("");
         args.push_display(42);
         let mut more = Args::default();
-        more.push("tail");
+        more.append_to_last(|out| out.push_str("ta"));
+        more.append_to_last(|out| out.push_str("il"));
         args.extend(&more);
         assert_eq!(args.iter().collect::<Vec<_>>(), ["h", "", "42", "tail"]);
         assert_eq!((args.len(), args.get(2), args.get(4)), (4, Some("42"), None));

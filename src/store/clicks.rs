@@ -22,12 +22,17 @@ const PFADD_CHUNK: usize = 500;
 /// The fields of a raw click, in the order their values are packed into its stream entry.
 pub const CLICK_FIELDS: [&str; 14] =
     ["t", "code", "channel", "campaign", "kind", "platform", "device", "os", "browser", "in_app", "country", "city", "referrer", "source"];
-/// A raw click is one stream entry with one field, [`PACKED_FIELD`], holding its values
-/// joined by this separator (ASCII "unit separator"; a value never holds one). As fourteen
-/// fields, each click cost the script fourteen more arguments to convert and Redis fourteen
-/// more listpack entries: most of the script's time (docs/performance.md).
+/// Raw clicks are stream entries of one field, [`PACKED_FIELD`], holding the clicks of one
+/// batch (up to [`CLICKS_PER_ENTRY`]) as records joined by [`RECORD_SEPARATOR`], each record
+/// the values of one click joined by [`PACKED_SEPARATOR`] (ASCII "record" and "unit"
+/// separators; a value never holds either). As fourteen fields, each click cost the script
+/// fourteen more arguments to convert and Redis fourteen more listpack entries, and as an
+/// entry each, an `XADD` per click (docs/performance.md).
 pub const PACKED_SEPARATOR: char = '\u{1f}';
+pub const RECORD_SEPARATOR: char = '\u{1e}';
 pub const PACKED_FIELD: &str = "c";
+/// Most clicks in one stream entry, which bounds what reading the latest entries returns.
+pub const CLICKS_PER_ENTRY: usize = 64;
 
 /// How clicks are written.
 #[derive(Debug, Clone)]
@@ -79,13 +84,15 @@ impl Store {
     }
 }
 
-/// A raw click's fields from its stream entry: unpacks [`PACKED_FIELD`]; an entry written
-/// by a version before packing has its fields as they are.
-pub fn unpack_raw_click(mut fields: HashMap<String, String>) -> HashMap<String, String> {
-    match fields.remove(PACKED_FIELD) {
-        Some(packed) => CLICK_FIELDS.iter().zip(packed.split(PACKED_SEPARATOR)).map(|(name, value)| ((*name).to_owned(), value.to_owned())).collect(),
-        None => fields,
-    }
+/// The raw clicks of one stream entry, oldest first, each as its fields: unpacks
+/// [`PACKED_FIELD`]; an entry written by a version before packing is one click with its
+/// fields as they are.
+pub fn unpack_raw_clicks(mut fields: HashMap<String, String>) -> Vec<HashMap<String, String>> {
+    let Some(packed) = fields.remove(PACKED_FIELD) else {
+        return vec![fields];
+    };
+    let unpack = |record: &str| CLICK_FIELDS.iter().zip(record.split(PACKED_SEPARATOR)).map(|(name, value)| ((*name).to_owned(), value.to_owned())).collect();
+    packed.split(RECORD_SEPARATOR).map(unpack).collect()
 }
 
 impl ClickBatch {

@@ -178,7 +178,8 @@ impl Store {
         ids.iter().zip(replies).map(|(id, reply)| Ok(StoredContent::from_fields(id, parse_reply(reply)?))).collect()
     }
 
-    /// A content's most recent raw clicks, newest first.
+    /// A content's most recent raw clicks, newest first. `limit` entries hold at least
+    /// `limit` clicks (an entry holds one or more).
     pub async fn recent_clicks(&self, id: &ContentId, limit: usize) -> Result<Vec<RawClick>> {
         let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
             .arg(self.keys.content_clicks(id))
@@ -191,10 +192,11 @@ impl Store {
         Ok(reply
             .ids
             .into_iter()
-            .map(|entry| {
+            .flat_map(|entry| {
                 let fields = entry.map.into_iter().filter_map(|(k, v)| redis::from_redis_value::<String>(v).ok().map(|v| (k, v))).collect();
-                super::clicks::unpack_raw_click(fields)
+                super::clicks::unpack_raw_clicks(fields).into_iter().rev()
             })
+            .take(limit)
             .collect())
     }
 }

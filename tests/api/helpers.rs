@@ -250,9 +250,9 @@ impl TestApp {
         reply
             .ids
             .into_iter()
-            .map(|entry| {
+            .flat_map(|entry| {
                 let fields = entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect();
-                sharetrail::store::clicks::unpack_raw_click(fields)
+                sharetrail::store::clicks::unpack_raw_clicks(fields)
             })
             .collect()
     }

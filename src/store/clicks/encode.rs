@@ -7,7 +7,7 @@
 //! a string per field; and the maps use foldhash, not SipHash (their keys come from our
 //! own clicks, not from a client choosing collisions).
 
-use super::{ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, WritePolicy};
+use super::{CLICKS_PER_ENTRY, ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, RECORD_SEPARATOR, WritePolicy};
 use crate::domain::click::day_of;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::store::args::Args;
@@ -297,9 +297,13 @@ impl<'a> BatchBuilder<'a> {
             _ => "",
         };
         let group = &mut self.groups[key.group];
-        let (entries, values) = group.streams.entry(key.index).or_default();
-        *entries += 1;
-        values.push_with(|packed| {
+        let stream = group.streams.entry(key.index).or_default();
+        let (record, next_entry) = (stream.clicks % CLICKS_PER_ENTRY, stream.clicks / CLICKS_PER_ENTRY);
+        stream.clicks += 1;
+        let add = |packed: &mut String| {
+            if record > 0 {
+                packed.push(RECORD_SEPARATOR);
+            }
             let _ = write!(packed, "{}", click.at_ms);
             let [device, os, browser] = [&click.device, &click.os, &click.browser].map(String::as_str);
             let (campaign, in_app) = (click.campaign.as_deref().unwrap_or_default(), click.in_app.as_deref().unwrap_or_default());
@@ -307,17 +311,30 @@ impl<'a> BatchBuilder<'a> {
             // In the order of CLICK_FIELDS, after the time.
             for value in [click.code.as_str(), &click.channel, campaign, click.kind.name(), platform, device, os, browser, in_app, &click.country, city, referrer, &click.source] {
                 packed.push(PACKED_SEPARATOR);
-                if value.contains(PACKED_SEPARATOR) {
-                    packed.extend(value.chars().map(|c| if c == PACKED_SEPARATOR { ' ' } else { c }));
+                if value.contains([PACKED_SEPARATOR, RECORD_SEPARATOR]) {
+                    packed.extend(value.chars().map(|c| if c == PACKED_SEPARATOR || c == RECORD_SEPARATOR { ' ' } else { c }));
                 } else {
                     packed.push_str(value);
                 }
             }
-        });
+        };
+        if record == 0 {
+            debug_assert_eq!(stream.entries.len(), next_entry);
+            stream.entries.push_with(add);
+        } else {
+            stream.entries.append_to_last(add);
+        }
         let trim = group.stream_trims.entry(key.index).or_insert(oldest_kept_ms);
         *trim = (*trim).max(oldest_kept_ms);
         group.expire(key.index, expire);
     }
+}
+
+/// A stream's new raw clicks: entries of up to [`CLICKS_PER_ENTRY`] packed clicks.
+#[derive(Default)]
+struct StreamBuilder {
+    clicks: usize,
+    entries: Args,
 }
 
 /// One group's keys and ops, borrowing what it can from the batch's clicks. Keys are
@@ -333,8 +350,8 @@ struct GroupBuilder<'a> {
     increments: HashMap<(usize, Field<'a>), i64>,
     top: HashMap<(usize, &'a str), i64>,
     visitors: HashMap<usize, Vec<&'a str>>,
-    /// Per stream, how many new entries, and their packed values.
-    streams: HashMap<usize, (usize, Args)>,
+    /// Per stream, its new raw clicks.
+    streams: HashMap<usize, StreamBuilder>,
     /// Per stream, the oldest entry id (ms) to keep.
     stream_trims: HashMap<usize, i64>,
     /// The `s` ops, ready.
@@ -433,11 +450,13 @@ impl<'a> GroupBuilder<'a> {
         }
         let mut streams: Vec<_> = self.streams.into_iter().collect();
         streams.sort_unstable_by_key(|&(key, _)| key);
-        for (key, (entries, values)) in &streams {
+        for (key, stream) in &streams {
             op(&mut args, "r", *key);
-            args.push_display(policy.recent_clicks);
-            args.push_display(entries);
-            args.extend(values);
+            // MAXLEN counts entries: as many as hold `recent_clicks` clicks of this size.
+            let per_entry = stream.clicks.div_ceil(stream.entries.len()).max(1);
+            args.push_display(policy.recent_clicks.div_ceil(per_entry));
+            args.push_display(stream.entries.len());
+            args.extend(&stream.entries);
         }
         let mut trims: Vec<_> = self.stream_trims.into_iter().collect();
         trims.sort_unstable();

@@ -23,7 +23,7 @@ fn a_batch_sums_counters_so_only_raw_clicks_grow_with_its_size() {
     let one = encode(&[click(0)]).commands();
     let thousand = encode(&(0..1000).map(click).collect::<Vec<_>>()).commands();
     assert_eq!(one["xadd"], 1);
-    assert_eq!(thousand["xadd"], 1000, "one raw click each");
+    assert_eq!(thousand["xadd"], 1000_usize.div_ceil(CLICKS_PER_ENTRY), "raw clicks go CLICKS_PER_ENTRY to an entry");
     for command in ["hmget", "hset", "zincrby", "expireat", "set", "evalsha", "script load"] {
         assert_eq!(one[command], thousand[command], "{command} is per key, not per click");
     }
@@ -56,37 +56,54 @@ fn a_batch_knows_its_bytes_on_the_wire() {
 }
 
 #[test]
-fn raw_clicks_of_one_stream_travel_packed_in_one_op() {
+fn raw_clicks_of_one_stream_travel_packed_in_one_entry() {
     let batch = encode(&[click(0), click(1), click(2)]);
     let args = &batch.groups[0].args;
     let at = args.iter().position(|a| a == "r").expect("an r op");
-    assert_eq!(args.get(at + 3), Some("3"), "three entries");
-    let packed: Vec<&str> = args.iter().skip(at + 4).take(3).collect();
-    assert!(packed.iter().all(|p| p.starts_with(&click(0).at_ms.to_string())), "each starts with the click's time");
-    assert_eq!(packed[0].split(PACKED_SEPARATOR).count(), CLICK_FIELDS.len());
-    assert_eq!(batch.commands()["xadd"], 3);
+    assert_eq!(args.get(at + 3), Some("1"), "one entry");
+    let records: Vec<&str> = args.get(at + 4).expect("the entry").split(RECORD_SEPARATOR).collect();
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r.starts_with(&click(0).at_ms.to_string())), "each starts with the click's time");
+    assert!(records.iter().all(|r| r.split(PACKED_SEPARATOR).count() == CLICK_FIELDS.len()));
+    assert_eq!(batch.commands()["xadd"], 1);
 }
 
 #[test]
-fn a_packed_click_unpacks_to_its_fields_and_a_separator_in_a_value_cannot_shift_them() {
-    let mut tricky = click(0);
-    tricky.city = Some("Saint\u{1f}Denis".into());
-    tricky.campaign = None;
-    let batch = encode(&[tricky]);
+fn a_full_entry_starts_the_next_and_maxlen_counts_entries_of_that_size() {
+    let clicks: Vec<Click> = (0..2 * CLICKS_PER_ENTRY + 1).map(click).collect();
+    let batch = encode(&clicks);
     let args = &batch.groups[0].args;
     let at = args.iter().position(|a| a == "r").expect("an r op");
-    let packed = args.get(at + 4).expect("the packed click");
-    let fields = unpack_raw_click(HashMap::from([(PACKED_FIELD.to_owned(), packed.to_owned())]));
+    let sizes: Vec<usize> = (0..3).map(|e| args.get(at + 4 + e).expect("an entry").split(RECORD_SEPARATOR).count()).collect();
+    assert_eq!((args.get(at + 3), sizes), (Some("3"), vec![CLICKS_PER_ENTRY, CLICKS_PER_ENTRY, 1]));
+    // 1,000 recent clicks at 43 clicks an entry (129 / 3) are 24 entries.
+    assert_eq!(args.get(at + 2), Some("24"));
+}
+
+#[test]
+fn packed_clicks_unpack_to_their_fields_and_a_separator_in_a_value_cannot_shift_them() {
+    let mut tricky = click(0);
+    tricky.city = Some("Saint\u{1f}Denis".into());
+    tricky.os = "i\u{1e}OS".into();
+    tricky.campaign = None;
+    let batch = encode(&[tricky, click(1)]);
+    let args = &batch.groups[0].args;
+    let at = args.iter().position(|a| a == "r").expect("an r op");
+    let packed = args.get(at + 4).expect("the packed clicks");
+    let clicks = unpack_raw_clicks(HashMap::from([(PACKED_FIELD.to_owned(), packed.to_owned())]));
+    assert_eq!(clicks.len(), 2);
+    let fields = &clicks[0];
     assert_eq!(fields.len(), CLICK_FIELDS.len());
-    assert_eq!((fields["city"].as_str(), fields["country"].as_str(), fields["source"].as_str()), ("Saint Denis", "GB", "link"));
-    assert_eq!((fields["campaign"].as_str(), fields["kind"].as_str(), fields["code"].as_str()), ("", "person", "abc23456"));
+    assert_eq!((fields["city"].as_str(), fields["os"].as_str(), fields["country"].as_str()), ("Saint Denis", "i OS", "GB"));
+    assert_eq!((fields["campaign"].as_str(), fields["kind"].as_str(), fields["code"].as_str(), fields["source"].as_str()), ("", "person", "abc23456", "link"));
     assert_eq!(fields["t"], "1763856000000");
+    assert_eq!(clicks[1]["city"], "London");
 }
 
 #[test]
 fn an_entry_written_before_packing_reads_as_it_is() {
     let old = HashMap::from([("t".to_owned(), "1".to_owned()), ("kind".to_owned(), "bot".to_owned())]);
-    assert_eq!(unpack_raw_click(old.clone()), old);
+    assert_eq!(unpack_raw_clicks(old.clone()), vec![old]);
 }
 
 #[test]
