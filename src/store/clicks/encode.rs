@@ -92,6 +92,13 @@ impl<'a> Field<'a> {
     }
 }
 
+/// Which share window: a content's, or the site-wide one (another slot on a cluster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scope {
+    Content,
+    Site,
+}
+
 /// The site-wide keys of one channel on one day.
 #[derive(Clone, Copy)]
 struct SiteKeys {
@@ -120,8 +127,8 @@ struct BatchBuilder<'a> {
     site_keys: HashMap<(&'a str, i64), SiteKeys>,
     /// By content, channel and day number.
     content_keys: HashMap<(&'a str, &'a str, i64), ClickKeys>,
-    /// A preview's window keys (the content's, the site's), by code and platform.
-    seen_keys: HashMap<(&'a str, &'a str), (KeyRef, KeyRef)>,
+    /// Preview window keys, by code, platform and scope.
+    seen_keys: HashMap<(&'a str, &'a str, Scope), KeyRef>,
 }
 
 /// The UTC day number of a timestamp in milliseconds.
@@ -198,9 +205,18 @@ impl<'a> BatchBuilder<'a> {
                     Some(Field::new("pv", platform)),
                     forward.then(|| Field::with("fwd", ch, ">", platform)),
                 ];
-                let (content_seen, site_seen) = self.seen_keys(click, platform);
-                self.share(content_seen, content_day, &fields, expire);
-                self.share(site_seen, site_day, &fields, expire);
+                if self.policy.group_by_slot {
+                    // On a cluster a window guards only counters of its own slot.
+                    let seen = self.seen_key(click, platform, Scope::Content);
+                    self.share(seen, &[content_day], &fields, expire);
+                    let seen = self.seen_key(click, platform, Scope::Site);
+                    self.share(seen, &[site_day], &fields, expire);
+                } else {
+                    // On one Redis the content's window guards the site's counters too: one
+                    // SET per preview instead of two.
+                    let seen = self.seen_key(click, platform, Scope::Content);
+                    self.share(seen, &[content_day, site_day], &fields, expire);
+                }
                 self.rank(keys, click, 0);
             }
         }
@@ -254,39 +270,44 @@ impl<'a> BatchBuilder<'a> {
         group.expire(top.index, keys.day_expiry);
     }
 
-    fn seen_keys(&mut self, click: &'a Click, platform: &'a str) -> (KeyRef, KeyRef) {
-        let of = (click.code.as_str(), platform);
+    /// The key of a preview's share window (the content's or the site-wide one).
+    fn seen_key(&mut self, click: &'a Click, platform: &'a str, scope: Scope) -> KeyRef {
+        let of = (click.code.as_str(), platform, scope);
         if let Some(&found) = self.seen_keys.get(&of) {
             return found;
         }
-        let keys = self.keys;
-        let found = (
-            self.intern(keys.content_preview_seen(&click.content, &click.code, platform)),
-            self.intern(keys.site_preview_seen(&click.code, platform)),
-        );
+        let key = match scope {
+            Scope::Content => self.keys.content_preview_seen(&click.content, &click.code, platform),
+            Scope::Site => self.keys.site_preview_seen(&click.code, platform),
+        };
+        let found = self.intern(key);
         self.seen_keys.insert(of, found);
         found
     }
 
     /// A preview: counted as a share only if no preview of this link by this platform was
     /// counted within the window (one share makes a burst of fetches). The window key and
-    /// the day hash share a hash tag, so they are in one group.
-    fn share(&mut self, seen: KeyRef, day: KeyRef, fields: &[Option<Field<'a>>], expire: i64) {
-        debug_assert_eq!(seen.group, day.group);
+    /// the day hashes share a hash tag on a cluster, so they are in one group.
+    fn share(&mut self, seen: KeyRef, days: &[KeyRef], fields: &[Option<Field<'a>>], expire: i64) {
         let window = self.policy.preview_window_secs;
-        let group = &mut self.groups[day.group];
+        let group = &mut self.groups[seen.group];
         let shares = &mut group.shares;
         let fields = fields.iter().flatten();
         shares.push("s");
         shares.push_display(seen.index + 2);
         shares.push_display(window);
-        shares.push_display(fields.clone().count());
-        for field in fields {
-            shares.push_display(day.index + 2);
-            shares.push_with(|out| field.write_to(out));
-            shares.push("1");
+        shares.push_display(fields.clone().count() * days.len());
+        for day in days {
+            debug_assert_eq!(seen.group, day.group);
+            for field in fields.clone() {
+                shares.push_display(day.index + 2);
+                shares.push_with(|out| field.write_to(out));
+                shares.push("1");
+            }
         }
-        group.expire(day.index, expire);
+        for day in days {
+            group.expire(day.index, expire);
+        }
     }
 
     fn stream(&mut self, key: KeyRef, click: &'a Click) {

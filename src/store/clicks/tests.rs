@@ -137,3 +137,21 @@ fn counter_fields_are_written_whole_and_summed() {
         assert_eq!(args.iter().filter(|a| **a == field).count(), 2, "{field}: the content's day and the site's");
     }
 }
+
+#[test]
+fn a_preview_opens_one_window_on_one_redis_and_one_per_slot_on_a_cluster() {
+    let (keys, mut policy, channels) = setup();
+    let mut preview = click(0);
+    preview.kind = ClickKind::Preview("slack".into());
+    let single = encode_batch(&keys, &policy, &channels, "b1", std::slice::from_ref(&preview));
+    policy.group_by_slot = true;
+    let cluster = encode_batch(&keys, &policy, &channels, "b1", &[preview]);
+    // Every group has its batch marker; then one window per preview, or one per slot.
+    assert_eq!((single.groups.len(), single.commands()["set"]), (1, 1 + 1));
+    assert_eq!((cluster.groups.len(), cluster.commands()["set"]), (2, 2 + 2));
+    // Either way both days get the share.
+    for batch in [&single, &cluster] {
+        let shares = batch.groups.iter().flat_map(|g| g.args.iter()).filter(|a| *a == "shares:whatsapp").count();
+        assert_eq!(shares, 2);
+    }
+}
