@@ -319,7 +319,7 @@ impl<'a> BatchBuilder<'a> {
         };
         let group = &mut self.groups[key.group];
         let stream = group.streams.entry(key.index).or_default();
-        let (record, next_entry) = (stream.clicks % CLICKS_PER_ENTRY, stream.clicks / CLICKS_PER_ENTRY);
+        let record = stream.clicks % CLICKS_PER_ENTRY;
         stream.clicks += 1;
         let add = |packed: &mut String| {
             if record > 0 {
@@ -340,7 +340,6 @@ impl<'a> BatchBuilder<'a> {
             }
         };
         if record == 0 {
-            debug_assert_eq!(stream.entries.len(), next_entry);
             stream.entries.push_with(add);
         } else {
             stream.entries.append_to_last(add);
