@@ -206,7 +206,7 @@ async fn measure_memory(store: &Store, pages: &[Page], days: i64) -> Result<(), 
     let total_cells = cells as f64 / sampled as f64 * page_count;
     let per_cell = (click_bytes as f64 / sampled as f64 * page_count + site as f64) / total_cells;
     println!("memory: MEMORY USAGE (SAMPLES 0) over {sampled} sampled pages of {} and every site-wide key", pages.len());
-    println!("memory: per link {per_link:.0} bytes (link hash, a quarter of the page's hash and link index, of its `contents` entry)");
+    println!("memory: per link {per_link:.0} bytes (its string, a quarter of the page's hash and link index, of its `contents` entry)");
     println!(
         "memory: per content-channel-day {per_cell:.0} bytes ({:.1} content-channel-days per page; day hash, visitor HLL and raw-click stream shares, site-wide day keys)",
         cells as f64 / sampled as f64

@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     mint_links(&store, &channels, links).await?;
     let after_links = used_memory(&store).await?;
     let per_link = (after_links - before) as f64 / links as f64;
-    println!("links: {links}, memory {:.1} MiB, {per_link:.0} bytes per link (link hash + content hash + index)", mib(after_links - before));
+    println!("links: {links}, memory {:.1} MiB, {per_link:.0} bytes per link (its string + content hash + index)", mib(after_links - before));
 
     let clicks_per_cell = 10;
     write_clicks(&store, &channels, contents, clicks_per_cell).await?;

@@ -2,20 +2,11 @@
 
 use super::Store;
 use super::keys::link_field;
+use super::link_record;
 use crate::domain::{Campaign, Channel, ContentId, Link, ShortCode, TargetUrl, Title};
 use crate::error::{AppError, Result};
-use redis::AsyncCommands;
+use redis::{AsyncCommands, ExistenceCheck, SetOptions};
 use std::collections::HashMap;
-use std::sync::LazyLock;
-
-/// Creates a link hash only if the code is still free: `SET … NX` for a whole hash.
-/// One key, so it is also safe on Redis Cluster.
-static CREATE_LINK: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end \
-         redis.call('HSET', KEYS[1], unpack(ARGV)) return 1",
-    )
-});
 
 /// How often a freshly generated code may collide before we give up (with 56^8 codes,
 /// even one collision is rare).
@@ -110,22 +101,22 @@ impl Store {
 
     /// Stores `link` under a fresh code (its own `code` is ignored) and returns the code.
     async fn create_unique_link(&self, link: &Link, code_len: usize) -> Result<ShortCode> {
+        let mut link = link.clone();
         for _ in 0..CODE_ATTEMPTS {
-            let code = ShortCode::generate(code_len);
-            let created: bool = CREATE_LINK
-                .key(self.keys.link(&code))
-                .arg(&["content", link.content_id.as_str(), "channel", &link.channel, "target", link.target.as_str()])
-                .arg(&["campaign", link.campaign.as_deref().unwrap_or_default()])
-                .arg("created")
-                .arg(link.created_ms)
-                .arg(&["enabled", "1"])
-                .invoke_async(&mut self.conn())
-                .await?;
-            if created {
-                return Ok(code);
+            link.code = ShortCode::generate(code_len);
+            if self.write_link(&link, ExistenceCheck::NX).await? {
+                return Ok(link.code);
             }
         }
         Err(AppError::Internal(format!("no free code after {CODE_ATTEMPTS} attempts")))
+    }
+
+    /// Writes `link` packed, if its key does not exist yet (`NX`) or only if it does (`XX`);
+    /// false when that condition failed. `XX` also turns a link stored as a hash into a string.
+    async fn write_link(&self, link: &Link, condition: ExistenceCheck) -> Result<bool> {
+        let options = SetOptions::default().conditional_set(condition);
+        let written: Option<String> = self.conn().set_options(self.keys.link(&link.code), link_record::pack(link), options).await?;
+        Ok(written.is_some())
     }
 
     /// The newest contents, newest first.
@@ -139,24 +130,27 @@ impl Store {
         Ok(self.conn().zcard(self.keys.contents()).await?)
     }
 
-    /// One link by code, or None.
+    /// One link by code, or None. Reads links stored as hashes by earlier versions too.
     pub async fn get_link(&self, code: &ShortCode) -> Result<Option<Link>> {
-        let fields: HashMap<String, String> = self.conn().hgetall(self.keys.link(code)).await?;
-        if fields.is_empty() {
-            return Ok(None);
+        let key = self.keys.link(code);
+        match self.conn().get::<_, Option<String>>(&key).await {
+            Ok(packed) => packed.map(|p| link_record::unpack(code, &p)).transpose(),
+            Err(e) if e.code() == Some("WRONGTYPE") => {
+                let fields: HashMap<String, String> = self.conn().hgetall(&key).await?;
+                Ok(Some(link_record::from_hash(code, &fields)?).filter(|_| !fields.is_empty()))
+            }
+            Err(e) => Err(e.into()),
         }
-        link_from_fields(code, &fields).map(Some)
     }
 
-    /// Enables or disables a link; None when there is no such link.
+    /// Enables or disables a link; None when there is no such link. Two concurrent changes
+    /// of one link each write the whole link, so the last one wins, as it should.
     pub async fn set_link_enabled(&self, code: &ShortCode, enabled: bool) -> Result<Option<Link>> {
-        let key = self.keys.link(code);
-        let exists: bool = self.conn().exists(&key).await?;
-        if !exists {
+        let Some(mut link) = self.get_link(code).await? else {
             return Ok(None);
-        }
-        let () = self.conn().hset(&key, "enabled", if enabled { "1" } else { "0" }).await?;
-        self.get_link(code).await
+        };
+        link.enabled = enabled;
+        Ok(self.write_link(&link, ExistenceCheck::XX).await?.then_some(link))
     }
 
     /// Every link of a content, keyed by channel and campaign.
@@ -171,18 +165,4 @@ impl Store {
         links.sort_by(|a, b| (a.created_ms, &a.channel).cmp(&(b.created_ms, &b.channel)));
         Ok(links)
     }
-}
-
-fn link_from_fields(code: &ShortCode, fields: &HashMap<String, String>) -> Result<Link> {
-    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    let corrupt = |what: &str| AppError::Internal(format!("link {code} has a corrupt {what}"));
-    Ok(Link {
-        code: code.clone(),
-        content_id: ContentId::parse(field("content")).ok_or_else(|| corrupt("content"))?,
-        channel: field("channel").to_owned(),
-        campaign: Some(field("campaign")).filter(|c| !c.is_empty()).map(str::to_owned),
-        target: TargetUrl::parse(field("target")).map_err(|_| corrupt("target"))?,
-        created_ms: field("created").parse().map_err(|_| corrupt("created"))?,
-        enabled: field("enabled") != "0",
-    })
 }

@@ -5,6 +5,7 @@ pub mod clicks;
 pub mod connection;
 pub mod keys;
 pub mod link_cache;
+pub mod link_record;
 pub mod links;
 pub mod login_throttle;
 pub mod metered;

@@ -280,6 +280,14 @@ impl TestApp {
 }
 
 /// Asserts the crate's JSON error shape and returns its code.
+/// Reads so far that found no key: how looking up an unknown code shows in Redis, whatever
+/// command reads a link. Background chores (the visitor secret's refresh) find their keys,
+/// so they do not count.
+pub async fn reads_of_missing_keys(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("stats").query_async(conn).await.expect("info");
+    info.lines().find_map(|l| l.strip_prefix("keyspace_misses:")).map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.expect("error body is JSON");
     assert!(body["error"]["message"].is_string(), "error has a message: {body}");

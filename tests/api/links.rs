@@ -53,3 +53,49 @@ async fn reading_a_link_needs_the_token() {
     let code = app.mint_code("https://example.com/p", "sms").await;
     assert_eq!(app.get(&format!("/api/v1/links/{code}")).await.status(), 401);
 }
+
+#[tokio::test]
+async fn a_link_stored_as_a_hash_by_an_earlier_version_still_works_and_is_rewritten_on_change() {
+    let app = spawn_app().await;
+    let minted = app.mint_ok(json!({"url": "https://example.com/old-format", "channels": ["sms"]})).await;
+    let content = minted["content"]["id"].as_str().expect("content");
+    // A second link of the same page, written the way links were stored before they were
+    // packed into one string.
+    let code = "Legacy234";
+    let key = app.keys_builder().link(&sharetrail::domain::ShortCode::parse(code).expect("code"));
+    let mut conn = app.redis().await;
+    let fields = [
+        ("content", content),
+        ("channel", "email"),
+        ("campaign", "old"),
+        ("target", "https://example.com/old-format"),
+        ("created", "1700000000000"),
+        ("enabled", "1"),
+    ];
+    let () = redis::cmd("HSET").arg(&key).arg(&fields).query_async(&mut conn).await.expect("hset");
+
+    let link: Value = app.api_get(&format!("/api/v1/links/{code}")).await.json().await.expect("json");
+    assert_eq!((link["channel"].as_str(), link["campaign"].as_str(), link["enabled"].as_bool()), (Some("email"), Some("old"), Some(true)));
+    let tapped = app.get(&format!("/{code}")).await;
+    assert_eq!(tapped.status(), 302);
+    assert!(tapped.headers()["location"].to_str().expect("ascii").contains("utm_source=email"));
+
+    assert_eq!(app.patch_link(code, json!({"enabled": false})).await.status(), 200);
+    let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut conn).await.expect("type");
+    assert_eq!(kind, "string", "rewritten in the current format");
+    let link: Value = app.api_get(&format!("/api/v1/links/{code}")).await.json().await.expect("json");
+    assert_eq!((link["channel"].as_str(), link["campaign"].as_str(), link["enabled"].as_bool()), (Some("email"), Some("old"), Some(false)));
+    assert_eq!(link["created"], "2023-11-14T22:13:20Z");
+    assert_eq!(app.get(&format!("/{code}")).await.status(), 410);
+}
+
+#[tokio::test]
+async fn a_link_is_one_string_of_about_its_target_s_length() {
+    let app = spawn_app().await;
+    let target = format!("https://example.com/archive/2026/{}", "a-long-article-slug-".repeat(4));
+    let code = app.mint_code(&target, "whatsapp").await;
+    let key = app.keys_builder().link(&sharetrail::domain::ShortCode::parse(&code).expect("code"));
+    let mut conn = app.redis().await;
+    let value: String = redis::cmd("GET").arg(&key).query_async(&mut conn).await.expect("a string");
+    assert!(value.ends_with(&target) && value.len() < target.len() + 60, "{value:?}");
+}
