@@ -12,7 +12,7 @@
 
 use sharetrail::config::Settings;
 use sharetrail::domain::click::{day_of, now_ms};
-use sharetrail::domain::{ChannelRegistry, Click, ClickKind, ContentId, ShortCode, TargetUrl};
+use sharetrail::domain::{ChannelRegistry, Click, ClickKind, ContentId, Link, TargetUrl};
 use sharetrail::store::Store;
 use sharetrail::store::clicks::{ClickBatch, WritePolicy, encode_batch};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,7 +65,7 @@ fn page_url(page: usize) -> Result<TargetUrl, AnyError> {
 #[derive(Clone)]
 struct Page {
     id: ContentId,
-    codes: [ShortCode; 4],
+    links: [Arc<Link>; 4],
 }
 
 /// Mints every page's four links, 256 pages at a time.
@@ -85,10 +85,10 @@ async fn mint_pages(store: &Store, channels: &Arc<ChannelRegistry>, pages: usize
             let mut minted = Vec::with_capacity(CHANNELS.len());
             for name in CHANNELS {
                 let channel = channels.get(name).expect("a built-in channel");
-                minted.push(store.mint_link(&id, &url, channel, None, 8, now).await?.code);
+                minted.push(Arc::new(store.mint_link(&id, &url, channel, None, 8, now).await?));
             }
-            let codes: [ShortCode; 4] = minted.try_into().expect("four links");
-            Ok::<_, AnyError>((page, Page { id, codes }))
+            let links: [Arc<Link>; 4] = minted.try_into().expect("four links");
+            Ok::<_, AnyError>((page, Page { id, links }))
         });
     }
     while let Some(done) = running.join_next().await {
@@ -122,23 +122,20 @@ fn click(i: usize, total: usize, pages: &[Page], days: i64, now: i64) -> Click {
         _ => ClickKind::Bot,
     };
     let person = kind == ClickKind::Person;
-    let pick = |list: &[&str], shift: u32| list[(h >> shift) as usize % list.len()].to_owned();
+    let pick = |list: &[&'static str], shift: u32| list[(h >> shift) as usize % list.len()];
     let (country, city) = [("GB", "London"), ("DE", "Berlin"), ("US", "New York"), ("FR", "Paris"), ("BR", "São Paulo")][(h >> 36) as usize % 5];
     Click {
         at_ms,
-        code: pages[page].codes[channel].clone(),
-        content: pages[page].id.clone(),
-        channel: CHANNELS[channel].into(),
-        campaign: None,
-        device: if person { pick(&["smartphone", "smartphone", "pc"], 44) } else { "crawler".into() },
-        os: pick(&["iPhone", "Android", "Windows 10", "Mac OSX"], 46),
-        browser: pick(&["Safari", "Chrome", "Webview"], 48),
-        in_app: (person && h >> 50 & 7 == 0).then(|| pick(&["instagram", "facebook", "linkedin"], 52)),
+        link: pages[page].links[channel].clone(),
+        device: if person { pick(&["smartphone", "smartphone", "pc"], 44) } else { "crawler" },
+        os: pick(&["iPhone", "Android", "Windows 10", "Mac OSX"], 46).into(),
+        browser: pick(&["Safari", "Chrome", "Webview"], 48).into(),
+        in_app: (person && h >> 50 & 7 == 0).then(|| pick(&["instagram", "facebook", "linkedin"], 52).into()),
         country: country.into(),
         city: Some(city.into()),
         referrer_host: None,
         visitor: format!("{:032x}", u128::from(mix(h)) << 64 | u128::from(h)),
-        source: "link".into(),
+        source: "link",
         kind,
     }
 }
@@ -183,7 +180,7 @@ async fn measure_memory(store: &Store, pages: &[Page], days: i64) -> Result<(), 
     for page in pages.iter().step_by(step) {
         let id = &page.id;
         let mut link_keys = vec![keys.content(id), keys.content_links(id)];
-        link_keys.extend(page.codes.iter().map(|code| keys.link(code)));
+        link_keys.extend(page.links.iter().map(|link| keys.link(&link.code)));
         link_bytes += memory_usage(store, &link_keys).await?;
         let mut click_keys = vec![keys.content_clicks(id)];
         for day in &day_list {

@@ -7,7 +7,8 @@
 //! only on the keys it wrote (its own prefix).
 
 use sharetrail::domain::click::now_ms;
-use sharetrail::domain::{Channel, ChannelRegistry, Click, ClickKind, ContentId, TargetUrl};
+use sharetrail::domain::{Channel, ChannelRegistry, Click, ClickKind, ContentId, Link, ShortCode, TargetUrl};
+use std::sync::Arc;
 use sharetrail::store::Store;
 use sharetrail::store::clicks::{WritePolicy, encode_batch};
 
@@ -100,17 +101,24 @@ async fn write_clicks(store: &Store, channels: &ChannelRegistry, contents: usize
     let policy = WritePolicy { retention_days: 400, recent_clicks: 1000, preview_window_secs: 300, marker_ttl_secs: 3600, group_by_slot: false };
     let mut clicks = Vec::new();
     for c in 0..contents {
-        let content = ContentId::for_url(&TargetUrl::parse(&format!("https://example.com/clicked/{c}"))?);
+        let target = TargetUrl::parse(&format!("https://example.com/clicked/{c}"))?;
+        let content = ContentId::for_url(&target);
         for channel in CHANNELS {
+            let link = Arc::new(Link {
+                code: ShortCode::generate(8),
+                content_id: content.clone(),
+                channel: channel.into(),
+                campaign: None,
+                target: target.clone(),
+                created_ms: now_ms(),
+                enabled: true,
+            });
             for v in 0..per_cell {
                 clicks.push(Click {
                     at_ms: now_ms(),
-                    code: sharetrail::domain::ShortCode::generate(8),
-                    content: content.clone(),
-                    channel: channel.into(),
-                    campaign: None,
+                    link: link.clone(),
                     kind: ClickKind::Person,
-                    device: "smartphone".into(),
+                    device: "smartphone",
                     os: "iPhone".into(),
                     browser: "Safari".into(),
                     in_app: None,
@@ -118,7 +126,7 @@ async fn write_clicks(store: &Store, channels: &ChannelRegistry, contents: usize
                     city: Some("London".into()),
                     referrer_host: None,
                     visitor: format!("{:032x}", (c * 1000 + v) as u128 * 0x9e3779b97f4a7c15),
-                    source: "link".into(),
+                    source: "link",
                 });
             }
         }

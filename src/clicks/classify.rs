@@ -16,6 +16,7 @@
 use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 use woothee::parser::Parser;
+use std::sync::Arc;
 
 /// Longer than any browser sends (real ones stay well under 1 KB). A longer UA is a bot; not
 /// parsing it also caps the work one hostile header can cause.
@@ -48,9 +49,10 @@ pub struct UaDetails {
     pub visitor: Visitor,
     /// woothee category: pc, smartphone, mobilephone, appliance, misc, crawler, unknown.
     pub device: &'static str,
-    pub os: String,
-    pub browser: String,
-    pub in_app: Option<String>,
+    /// Shared (`Arc`) because every click of this user agent carries them.
+    pub os: Arc<str>,
+    pub browser: Arc<str>,
+    pub in_app: Option<Arc<str>>,
 }
 
 /// One preview rule from configuration: a platform and how to recognise its UA.
@@ -93,7 +95,7 @@ pub struct Classifier {
     needle_count: usize,
     previews: Vec<CompiledPreview>,
     bots: Vec<usize>,
-    in_app: Vec<(String, usize)>,
+    in_app: Vec<(Arc<str>, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -231,8 +233,8 @@ impl Reading {
         UaDetails {
             visitor,
             device,
-            os: self.os,
-            browser: self.browser,
+            os: self.os.into(),
+            browser: self.browser.into(),
             in_app: None,
         }
     }
@@ -317,13 +319,13 @@ fn compile_in_app(
     index: usize,
     rule: &InAppRule,
     needles: &mut Needles,
-) -> Result<(String, usize), String> {
+) -> Result<(Arc<str>, usize), String> {
     let name = format!("in_app[{index}] (name {:?})", rule.name);
     check_name(&name, "name", &rule.name)?;
     let id = needles
         .add(&rule.contains)
         .ok_or_else(|| format!("{name}: `contains` is blank"))?;
-    Ok((rule.name.clone(), id))
+    Ok((rule.name.as_str().into(), id))
 }
 
 /// Platform and app names are stored in click records and used in keys: keep them tame.

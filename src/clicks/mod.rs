@@ -16,7 +16,7 @@ use crate::enrich::geo::GeoDb;
 use classify::Visitor;
 use recorder::Recorder;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use ua_cache::CachedClassifier;
 use visitors::VisitorHasher;
 
@@ -45,14 +45,14 @@ pub struct Tracker {
 
 impl Tracker {
     /// Records one fetch of `link`; `source` is "link" or "qr".
-    pub fn track(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) {
+    pub fn track(&self, link: &Arc<Link>, facts: &RequestFacts<'_>, source: &'static str) {
         self.recorder.record(self.click(link, facts, source));
     }
 
     /// Records a tap on a share button of `link` as an intent, when a person made it;
     /// `source` is "button" or "beacon". Returns whether it was recorded: previews and
     /// bots that fetch a share button's URL are not people about to share.
-    pub fn track_intent(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) -> bool {
+    pub fn track_intent(&self, link: &Arc<Link>, facts: &RequestFacts<'_>, source: &'static str) -> bool {
         let mut click = self.click(link, facts, source);
         if click.kind != ClickKind::Person {
             return false;
@@ -63,7 +63,7 @@ impl Tracker {
     }
 
     /// Builds the click. The address is used for the place and the visitor hash, then dropped.
-    pub fn click(&self, link: &Link, facts: &RequestFacts<'_>, source: &str) -> Click {
+    pub fn click(&self, link: &Arc<Link>, facts: &RequestFacts<'_>, source: &'static str) -> Click {
         let ip = facts.peer.and_then(|peer| client_ip(peer, facts.forwarded, facts.x_forwarded_for, &self.proxies));
         let ua = self.classifier.classify(facts.user_agent);
         let kind = match &ua.visitor {
@@ -73,26 +73,28 @@ impl Tracker {
         };
         let private = self.honor_opt_out && facts.opted_out;
         let place = if private { None } else { ip.and_then(|ip| self.geo.lookup(ip)) };
-        let unknown = || "unknown".to_owned();
+        let (country, city) = place.map_or_else(|| (UNKNOWN.to_owned(), None), |p| (p.country, p.city));
+        let unknown = || Arc::clone(&UNKNOWN_SHARED);
         Click {
             at_ms: now_ms(),
-            code: link.code.clone(),
-            content: link.content_id.clone(),
-            channel: link.channel.clone(),
-            campaign: link.campaign.clone(),
+            link: Arc::clone(link),
             kind,
-            device: if private { unknown() } else { ua.device.to_owned() },
-            os: if private { unknown() } else { ua.os.clone() },
-            browser: if private { unknown() } else { ua.browser.clone() },
+            device: if private { UNKNOWN } else { ua.device },
+            os: if private { unknown() } else { Arc::clone(&ua.os) },
+            browser: if private { unknown() } else { Arc::clone(&ua.browser) },
             in_app: if private { None } else { ua.in_app.clone() },
-            country: place.as_ref().map_or_else(unknown, |p| p.country.clone()),
-            city: place.and_then(|p| p.city),
+            country,
+            city,
             referrer_host: facts.referer.and_then(referrer_host),
             visitor: self.visitors.visitor_id(ip, facts.user_agent),
-            source: source.to_owned(),
+            source,
         }
     }
 }
+
+/// What a click says of a device or place it may not record, or could not tell.
+const UNKNOWN: &str = "unknown";
+static UNKNOWN_SHARED: LazyLock<Arc<str>> = LazyLock::new(|| UNKNOWN.into());
 
 /// The host of a Referer, lower-cased; nothing else of it is kept.
 fn referrer_host(referer: &str) -> Option<String> {

@@ -2,8 +2,9 @@
 //! intent), which travels the same pipeline. It holds no IP address: the client's address
 //! is used for geo lookup and hashed into `visitor` before a click is built.
 
-use crate::domain::{ContentId, ShortCode};
+use crate::domain::{ContentId, Link, ShortCode};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Who fetched the link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,21 +33,23 @@ impl ClickKind {
 }
 
 /// One recorded fetch of a short link.
+///
+/// Built on every redirect and dropped by the click writer, so what it shares with the link
+/// cache and the user-agent cache is shared, not copied: an owned `String` per field was
+/// an allocation on a worker and a free on the writer each (docs/performance.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Click {
     /// Milliseconds since the Unix epoch.
     pub at_ms: i64,
-    pub code: ShortCode,
-    pub content: ContentId,
-    pub channel: String,
-    pub campaign: Option<String>,
+    /// The link followed: its code, content, channel and campaign.
+    pub link: Arc<Link>,
     pub kind: ClickKind,
     /// woothee's device class: pc, smartphone, mobilephone, appliance, misc, crawler, unknown.
-    pub device: String,
-    pub os: String,
-    pub browser: String,
+    pub device: &'static str,
+    pub os: Arc<str>,
+    pub browser: Arc<str>,
     /// The app whose in-app browser opened the link (instagram, facebook, linkedin, …).
-    pub in_app: Option<String>,
+    pub in_app: Option<Arc<str>>,
     /// ISO country code, or "unknown".
     pub country: String,
     pub city: Option<String>,
@@ -56,7 +59,25 @@ pub struct Click {
     pub visitor: String,
     /// How the link was reached: "link", or "qr" for a scanned QR code; for an intent,
     /// "button" (a share link followed) or "beacon" (a copy or share-sheet button).
-    pub source: String,
+    pub source: &'static str,
+}
+
+impl Click {
+    pub fn code(&self) -> &ShortCode {
+        &self.link.code
+    }
+
+    pub fn content(&self) -> &ContentId {
+        &self.link.content_id
+    }
+
+    pub fn channel(&self) -> &str {
+        &self.link.channel
+    }
+
+    pub fn campaign(&self) -> Option<&str> {
+        self.link.campaign.as_deref()
+    }
 }
 
 #[cfg(test)]
@@ -64,15 +85,21 @@ impl Click {
     /// A person's click on a WhatsApp link from an iPhone in London, for tests; `visitor`
     /// makes its visitor id.
     pub fn sample(visitor: usize) -> Click {
-        let url = crate::domain::TargetUrl::parse("https://example.com/post").expect("url");
-        Click {
-            at_ms: 1_763_856_000_000,
+        let target = crate::domain::TargetUrl::parse("https://example.com/post").expect("url");
+        let link = Link {
             code: ShortCode::parse("abc23456").expect("code"),
-            content: ContentId::for_url(&url),
+            content_id: ContentId::for_url(&target),
             channel: "whatsapp".into(),
             campaign: None,
+            target,
+            created_ms: 1_763_856_000_000,
+            enabled: true,
+        };
+        Click {
+            at_ms: 1_763_856_000_000,
+            link: Arc::new(link),
             kind: ClickKind::Person,
-            device: "smartphone".into(),
+            device: "smartphone",
             os: "iOS".into(),
             browser: "Safari".into(),
             in_app: None,
@@ -80,7 +107,7 @@ impl Click {
             city: Some("London".into()),
             referrer_host: None,
             visitor: format!("{visitor:032x}"),
-            source: "link".into(),
+            source: "link",
         }
     }
 }

@@ -10,6 +10,18 @@ pub const ALPHABET: [char; 56] = [
     'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z',
 ];
 
+/// Whether a byte is one of [`ALPHABET`] (all ASCII): a table, because every request's path
+/// is checked against it.
+const IN_ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Shortest and longest code accepted in a path (the configured length lies in between).
 pub const MIN_LEN: usize = 6;
 pub const MAX_LEN: usize = 32;
@@ -23,7 +35,7 @@ impl ShortCode {
     /// Parses a code taken from a path or from the store.
     pub fn parse(raw: &str) -> Option<ShortCode> {
         let valid_len = (MIN_LEN..=MAX_LEN).contains(&raw.len());
-        let valid_chars = raw.chars().all(|c| ALPHABET.contains(&c));
+        let valid_chars = raw.bytes().all(|b| IN_ALPHABET[usize::from(b)]);
         (valid_len && valid_chars).then(|| ShortCode(raw.to_owned()))
     }
 

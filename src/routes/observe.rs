@@ -18,7 +18,8 @@ const MAX_LOGGED_PATH: usize = 200;
 pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = loggable_path(req.path());
+    // The path is copied for the log line only when there is one (not at `warn`).
+    let path = tracing::enabled!(target: "sharetrail::request", tracing::Level::INFO).then(|| loggable_path(req.path()));
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let result = next.call(req).await;
     let seconds = started.elapsed().as_secs_f64();
@@ -30,7 +31,7 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     tracing::info!(
         target: "sharetrail::request",
         method = %method,
-        path,
+        path = path.as_deref().unwrap_or_default(),
         route,
         status = status.as_u16(),
         latency_ms = (seconds * 1e6).round() / 1e3,

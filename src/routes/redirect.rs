@@ -6,7 +6,7 @@ use crate::enrich::client_ip::client_ip;
 use crate::error::{AppError, HtmlError};
 use crate::store::CachedLink;
 use crate::state::AppState;
-use actix_web::http::header::{self, HeaderName};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -37,12 +37,15 @@ pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<
     if req.method() == Method::GET {
         state.tracker.track(&resolved.link, &request_facts(&req), source(req.query_string()));
     }
+    // Static values are not parsed and copied again for each redirect.
+    const NO_STORE: HeaderValue = HeaderValue::from_static("private, no-store");
+    // Keep the original page as the referrer of the target, so its analytics still see
+    // where the reader came from (the default policy would strip it to the origin).
+    const KEEP_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer-when-downgrade");
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, resolved.location.as_str()))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        // Keep the original page as the referrer of the target, so its analytics still
-        // see where the reader came from (the default policy would strip it to the origin).
-        .insert_header((header::REFERRER_POLICY, "no-referrer-when-downgrade"))
+        .insert_header((header::CACHE_CONTROL, NO_STORE))
+        .insert_header((header::REFERRER_POLICY, KEEP_REFERRER))
         .finish())
 }
 

@@ -133,29 +133,49 @@ impl ClickBatch {
 /// Walks the script's ops (see apply_clicks.lua) and counts the commands each one runs.
 fn count_script_commands(args: &Args, count: &mut impl FnMut(&'static str, usize)) {
     let number = |i: usize| args.get(i).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
-    let mut i = 1;
-    while let Some(op) = args.get(i) {
-        let (command, runs, width) = match op {
-            "h" => ("hincrby", 1, 4),
+    for (op, i) in script_ops(args) {
+        let (command, runs) = match op {
+            "h" => ("hincrby", 1),
             "H" => {
                 count("hmget", 1);
-                ("hset", 1, 3 + 2 * number(i + 2))
+                ("hset", 1)
             }
-            "z" => ("zincrby", 1, 4),
-            "p" => ("pfadd", 1, 3 + number(i + 2)),
-            "x" => ("xadd", 1, 4 + number(i + 3)),
-            "r" => ("xadd", number(i + 3), 4 + number(i + 3)),
-            "m" => ("xtrim", 1, 3),
-            "t" => ("expireat", 1, 3),
+            "z" => ("zincrby", 1),
+            "p" => ("pfadd", 1),
+            "x" => ("xadd", 1),
+            "r" => ("xadd", number(i + 3)),
+            "m" => ("xtrim", 1),
+            "t" => ("expireat", 1),
             "s" => {
                 count("set", 1);
-                ("hincrby", number(i + 3), 4 + 3 * number(i + 3))
+                ("hincrby", number(i + 3))
             }
-            _ => break,
+            // Not yielded: script_ops stops at an op it does not know.
+            _ => continue,
         };
         count(command, runs);
-        i += width;
     }
+}
+
+/// The script's ops in a group's arguments, each with where it starts.
+fn script_ops(args: &Args) -> impl Iterator<Item = (&str, usize)> {
+    let number = |i: usize| args.get(i).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let mut i = 1;
+    std::iter::from_fn(move || {
+        let op = args.get(i)?;
+        let width = match op {
+            "h" | "z" => 4,
+            "H" => 3 + 2 * number(i + 2),
+            "p" => 3 + number(i + 2),
+            "x" | "r" => 4 + number(i + 3),
+            "m" | "t" => 3,
+            "s" => 4 + 3 * number(i + 3),
+            _ => return None,
+        };
+        let start = i;
+        i += width;
+        Some((op, start))
+    })
 }
 
 #[cfg(test)]

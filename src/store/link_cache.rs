@@ -22,7 +22,8 @@ const RESUBSCRIBE_AFTER: Duration = Duration::from_millis(500);
 /// A link ready to redirect: the redirect target is computed once, when it is loaded.
 #[derive(Debug, Clone)]
 pub struct ResolvedLink {
-    pub link: Link,
+    /// Shared with every click recorded for it.
+    pub link: Arc<Link>,
     pub location: String,
     pub private_channel: bool,
 }
@@ -123,7 +124,7 @@ impl LinkCache {
     fn resolve(&self, link: Link) -> ResolvedLink {
         let private_channel = self.channels.get(&link.channel).is_none_or(|c| c.private);
         let location = link.location(&self.utm, private_channel);
-        ResolvedLink { link, location, private_channel }
+        ResolvedLink { link: Arc::new(link), location, private_channel }
     }
 
     /// Takes a link this process just changed: cached here at once, and announced so that
@@ -254,7 +255,7 @@ mod tests {
         let target = crate::domain::TargetUrl::parse("https://example.com/post").expect("url");
         let content_id = crate::domain::ContentId::for_url(&target);
         let link = Link { code: code(1), content_id, channel: "sms".into(), campaign: None, target, created_ms: 0, enabled: true };
-        CachedLink::Found(Arc::new(ResolvedLink { link, location: "https://example.com/post".into(), private_channel: true }))
+        CachedLink::Found(Arc::new(ResolvedLink { link: Arc::new(link), location: "https://example.com/post".into(), private_channel: true }))
     }
 
     fn held(cache: &Inner) -> usize {

@@ -249,7 +249,7 @@ fn empty_blank_and_placeholder_agents_are_bots() {
     for ua in ["", "   ", "\t", "-"] {
         let got = DEFAULT.classify(ua);
         assert_eq!(
-            (got.visitor, got.device, got.os.as_str()),
+            (got.visitor, got.device, &*got.os),
             (Visitor::Bot, CRAWLER, UNKNOWN)
         );
     }

@@ -14,7 +14,7 @@ use crate::store::args::Args;
 use crate::store::keys::{Keys, hash_tag};
 use crate::store::sent_recently::SentRecently;
 use foldhash::HashMap;
-use std::fmt::Write as _;
+use std::collections::hash_map::Entry;
 
 const DAY_SECS: i64 = 86_400;
 
@@ -42,15 +42,20 @@ pub fn encode_batch_after(
         site_keys: HashMap::default(),
         content_keys: HashMap::default(),
         seen_keys: HashMap::default(),
+        site_day_of: HashMap::default(),
+        content_day_keys: HashMap::default(),
+        day_names: HashMap::default(),
     };
     for click in clicks {
         batch.add(click, channels);
     }
+    batch.count_site_wide();
     sent.start_batch();
     let groups = batch
         .groups
         .into_iter()
         .map(|mut group| {
+            group.seal();
             group.leave_out_sent(sent);
             let marker = keys.batch_marker(&group.tag, id);
             group.finish(marker, policy)
@@ -66,27 +71,78 @@ struct KeyRef {
     index: usize,
 }
 
-/// A counter field as its parts, written `name:value` or `name:value<sep>detail` (e.g.
-/// `city:GB:London`, `fwd:whatsapp>slack`) only when the batch is finished.
+/// What a counter field counts; with its value (and detail) it makes the field's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Counter {
+    Clicks,
+    Bots,
+    Intents,
+    Device,
+    Country,
+    App,
+    Referrer,
+    City,
+    Campaign,
+    Shares,
+    Preview,
+    Forward,
+}
+
+impl Counter {
+    /// How its fields start, e.g. `dev:` in `dev:smartphone`.
+    fn prefix(self) -> &'static str {
+        match self {
+            Counter::Clicks => "clicks:",
+            Counter::Bots => "bots:",
+            Counter::Intents => "intents:",
+            Counter::Device => "dev:",
+            Counter::Country => "cc:",
+            Counter::App => "app:",
+            Counter::Referrer => "ref:",
+            Counter::City => "city:",
+            Counter::Campaign => "camp:",
+            Counter::Shares => "shares:",
+            Counter::Preview => "pv:",
+            Counter::Forward => "fwd:",
+        }
+    }
+
+    /// Between the value and the detail: `city:GB:London`, `fwd:whatsapp>slack`.
+    fn separator(self) -> &'static str {
+        match self {
+            Counter::City => ":",
+            Counter::Forward => ">",
+            _ => "",
+        }
+    }
+
+    /// Whether the site-wide day hash counts it too. Cities and campaigns are kept per
+    /// content only (there are too many to rank site-wide by the day).
+    fn site_wide(self) -> bool {
+        !matches!(self, Counter::City | Counter::Campaign)
+    }
+}
+
+/// A counter field as its parts, written out only when the batch is finished. Hashing and
+/// comparing it is a byte and one or two short slices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Field<'a> {
-    name: &'static str,
+    counter: Counter,
     value: &'a str,
-    sep: &'static str,
     detail: &'a str,
 }
 
 impl<'a> Field<'a> {
-    fn new(name: &'static str, value: &'a str) -> Field<'a> {
-        Field { name, value, sep: "", detail: "" }
+    fn new(counter: Counter, value: &'a str) -> Field<'a> {
+        Field { counter, value, detail: "" }
     }
 
-    fn with(name: &'static str, value: &'a str, sep: &'static str, detail: &'a str) -> Field<'a> {
-        Field { name, value, sep, detail }
+    fn with(counter: Counter, value: &'a str, detail: &'a str) -> Field<'a> {
+        Field { counter, value, detail }
     }
 
     fn write_to(&self, out: &mut String) {
-        for part in [self.name, ":", self.value, self.sep, self.detail] {
+        for part in [self.counter.prefix(), self.value, self.counter.separator(), self.detail] {
             out.push_str(part);
         }
     }
@@ -127,8 +183,14 @@ struct BatchBuilder<'a> {
     site_keys: HashMap<(&'a str, i64), SiteKeys>,
     /// By content, channel and day number.
     content_keys: HashMap<(&'a str, &'a str, i64), ClickKeys>,
+    /// A content's day hash and stream, by content and day number.
+    content_day_keys: HashMap<(&'a str, i64), (KeyRef, KeyRef)>,
+    /// `YYYY-MM-DD` by day number.
+    day_names: HashMap<i64, String>,
     /// Preview window keys, by code, platform and scope.
     seen_keys: HashMap<(&'a str, &'a str, Scope), KeyRef>,
+    /// A content's day hash → the site's day hash of that day, and their expiry.
+    site_day_of: HashMap<KeyRef, (KeyRef, i64)>,
 }
 
 /// The UTC day number of a timestamp in milliseconds.
@@ -152,58 +214,70 @@ impl<'a> BatchBuilder<'a> {
         KeyRef { group, index: self.groups[group].key(key) }
     }
 
+    /// Every key a click touches. Each is formatted once a batch: a content's day hash and
+    /// stream once for all its channels, the day's name once for the day.
     fn click_keys(&mut self, click: &'a Click) -> ClickKeys {
         let number = day_number(click.at_ms);
-        let of = (click.content.as_str(), click.channel.as_str(), number);
+        let of = (click.content().as_str(), click.channel(), number);
         if let Some(&found) = self.content_keys.get(&of) {
             return found;
         }
-        let (keys, day) = (self.keys, day_of(click.at_ms));
+        let keys = self.keys;
+        let day = self.day_names.entry(number).or_insert_with(|| day_of(click.at_ms)).clone();
         let site = match self.site_keys.get(&(of.1, number)) {
             Some(&site) => site,
             None => {
                 let site = SiteKeys {
                     day: self.intern(keys.site_day(&day)),
-                    visitors: self.intern(keys.site_visitors(&day, &click.channel)),
+                    visitors: self.intern(keys.site_visitors(&day, click.channel())),
                     top: self.intern(keys.site_top(&day)),
                 };
                 self.site_keys.insert((of.1, number), site);
                 site
             }
         };
+        let (content_day, stream) = match self.content_day_keys.get(&(of.0, number)) {
+            Some(&found) => found,
+            None => {
+                let found = (self.intern(keys.content_day(click.content(), &day)), self.intern(keys.content_clicks(click.content())));
+                self.content_day_keys.insert((of.0, number), found);
+                found
+            }
+        };
         let found = ClickKeys {
             site,
-            content_day: self.intern(keys.content_day(&click.content, &day)),
-            content_visitors: self.intern(keys.content_visitors(&click.content, &day, &click.channel)),
-            stream: self.intern(keys.content_clicks(&click.content)),
+            content_day,
+            content_visitors: self.intern(keys.content_visitors(click.content(), &day, click.channel())),
+            stream,
             day_expiry: (number + 1) * DAY_SECS + i64::from(self.policy.retention_days) * DAY_SECS,
         };
         self.content_keys.insert(of, found);
+        self.site_day_of.insert(found.content_day, (site.day, found.day_expiry));
         found
     }
 
     fn add(&mut self, click: &'a Click, channels: &ChannelRegistry) {
         let keys = self.click_keys(click);
         let (site_day, content_day, expire) = (keys.site.day, keys.content_day, keys.day_expiry);
-        let ch = click.channel.as_str();
+        let ch = click.channel();
         match &click.kind {
             ClickKind::Person => self.add_person(click, keys),
             ClickKind::Bot => {
-                self.count_both(site_day, content_day, Field::new("bots", ch), expire);
+                self.count(content_day, Field::new(Counter::Bots, ch), expire);
                 self.rank(keys, click, 0);
             }
             // A tap on a share button: counted beside the channel's shares and clicks, and
             // nowhere else (devices, places and visitors stay the readers' own).
             ClickKind::Intent => {
-                self.count_both(site_day, content_day, Field::new("intents", ch), expire);
+                self.count(content_day, Field::new(Counter::Intents, ch), expire);
                 self.rank(keys, click, 0);
             }
             ClickKind::Preview(platform) => {
                 let forward = channels.get(ch).is_some_and(|c| !c.is_native_platform(platform));
                 let fields = [
-                    Some(Field::new("shares", ch)),
-                    Some(Field::new("pv", platform)),
-                    forward.then(|| Field::with("fwd", ch, ">", platform)),
+                    Some(Field::new(Counter::Shares, ch)),
+                    Some(Field::new(Counter::Preview, platform)),
+                    forward.then(|| Field::with(Counter::Forward, ch, platform)),
                 ];
                 if self.policy.group_by_slot {
                     // On a cluster a window guards only counters of its own slot.
@@ -224,22 +298,18 @@ impl<'a> BatchBuilder<'a> {
     }
 
     fn add_person(&mut self, click: &'a Click, keys: ClickKeys) {
-        let (ch, expire) = (click.channel.as_str(), keys.day_expiry);
-        let site_and_content = [
-            Some(Field::new("clicks", ch)),
-            Some(Field::new("dev", &click.device)),
-            Some(Field::new("cc", &click.country)),
-            click.in_app.as_deref().map(|app| Field::new("app", app)),
-            click.referrer_host.as_deref().map(|host| Field::new("ref", host)),
+        let (day, expire) = (keys.content_day, keys.day_expiry);
+        let fields = [
+            Some(Field::new(Counter::Clicks, click.channel())),
+            Some(Field::new(Counter::Device, click.device)),
+            Some(Field::new(Counter::Country, &click.country)),
+            click.in_app.as_deref().map(|app| Field::new(Counter::App, app)),
+            click.referrer_host.as_deref().map(|host| Field::new(Counter::Referrer, host)),
+            click.city.as_deref().map(|city| Field::with(Counter::City, &click.country, city)),
+            click.campaign().map(|campaign| Field::new(Counter::Campaign, campaign)),
         ];
-        for field in site_and_content.into_iter().flatten() {
-            self.count_both(keys.site.day, keys.content_day, field, expire);
-        }
-        if let Some(city) = &click.city {
-            self.count(keys.content_day, Field::with("city", &click.country, ":", city), expire);
-        }
-        if let Some(campaign) = &click.campaign {
-            self.count(keys.content_day, Field::new("camp", campaign), expire);
+        for field in fields.into_iter().flatten() {
+            self.count(day, field, expire);
         }
         for key in [keys.content_visitors, keys.site.visitors] {
             let group = &mut self.groups[key.group];
@@ -249,16 +319,44 @@ impl<'a> BatchBuilder<'a> {
         self.rank(keys, click, 1);
     }
 
-    /// An increment of a daily counter, kept for the retention after its day.
-    fn count(&mut self, key: KeyRef, field: Field<'a>, expire: i64) {
+    /// Adds `n` to a daily counter, kept for the retention after its day.
+    fn count_n(&mut self, key: KeyRef, field: Field<'a>, n: i64, expire: i64) {
         let group = &mut self.groups[key.group];
-        *group.increments.entry((key.index, field)).or_insert(0) += 1;
+        let fields = &mut group.counters[key.index];
+        match group.increments.entry((key.index, field)) {
+            Entry::Occupied(slot) => fields[*slot.get()].1 += n,
+            Entry::Vacant(slot) => {
+                slot.insert(fields.len());
+                fields.push((field, n));
+            }
+        }
         group.expire(key.index, expire);
     }
 
-    fn count_both(&mut self, site_day: KeyRef, content_day: KeyRef, field: Field<'a>, expire: i64) {
-        self.count(site_day, field, expire);
-        self.count(content_day, field, expire);
+    /// An increment of a content's daily counter; the site's day gets it in
+    /// [`BatchBuilder::count_site_wide`].
+    fn count(&mut self, key: KeyRef, field: Field<'a>, expire: i64) {
+        self.count_n(key, field, 1, expire);
+    }
+
+    /// Adds the contents' day counters that the site's day hash keeps too, once per
+    /// content counter rather than once per click: the site's counters are their sums.
+    fn count_site_wide(&mut self) {
+        let mut sums = Vec::new();
+        for (group_index, group) in self.groups.iter().enumerate() {
+            for (index, fields) in group.counters.iter().enumerate() {
+                let content_day = KeyRef { group: group_index, index };
+                let Some(&(site_day, expire)) = self.site_day_of.get(&content_day) else {
+                    continue;
+                };
+                for &(field, n) in fields.iter().filter(|(field, _)| field.counter.site_wide()) {
+                    sums.push((site_day, field, n, expire));
+                }
+            }
+        }
+        for (site_day, field, n, expire) in sums {
+            self.count_n(site_day, field, n, expire);
+        }
     }
 
     /// Adds `clicks` to the content's rank of the day. Zero still lists the content as
@@ -266,19 +364,19 @@ impl<'a> BatchBuilder<'a> {
     fn rank(&mut self, keys: ClickKeys, click: &'a Click, clicks: i64) {
         let top = keys.site.top;
         let group = &mut self.groups[top.group];
-        *group.top.entry((top.index, click.content.as_str())).or_insert(0) += clicks;
+        *group.top.entry((top.index, click.content().as_str())).or_insert(0) += clicks;
         group.expire(top.index, keys.day_expiry);
     }
 
     /// The key of a preview's share window (the content's or the site-wide one).
     fn seen_key(&mut self, click: &'a Click, platform: &'a str, scope: Scope) -> KeyRef {
-        let of = (click.code.as_str(), platform, scope);
+        let of = (click.code().as_str(), platform, scope);
         if let Some(&found) = self.seen_keys.get(&of) {
             return found;
         }
         let key = match scope {
-            Scope::Content => self.keys.content_preview_seen(&click.content, &click.code, platform),
-            Scope::Site => self.keys.site_preview_seen(&click.code, platform),
+            Scope::Content => self.keys.content_preview_seen(click.content(), click.code(), platform),
+            Scope::Site => self.keys.site_preview_seen(click.code(), platform),
         };
         let found = self.intern(key);
         self.seen_keys.insert(of, found);
@@ -294,13 +392,13 @@ impl<'a> BatchBuilder<'a> {
         let shares = &mut group.shares;
         let fields = fields.iter().flatten();
         shares.push("s");
-        shares.push_display(seen.index + 2);
-        shares.push_display(window);
-        shares.push_display(fields.clone().count() * days.len());
+        shares.push_int(seen.index + 2);
+        shares.push_int(window);
+        shares.push_int(fields.clone().count() * days.len());
         for day in days {
             debug_assert_eq!(seen.group, day.group);
             for field in fields.clone() {
-                shares.push_display(day.index + 2);
+                shares.push_int(day.index + 2);
                 shares.push_with(|out| field.write_to(out));
                 shares.push("1");
             }
@@ -325,14 +423,14 @@ impl<'a> BatchBuilder<'a> {
             if record > 0 {
                 packed.push(RECORD_SEPARATOR);
             }
-            let _ = write!(packed, "{}", click.at_ms);
-            let [device, os, browser] = [&click.device, &click.os, &click.browser].map(String::as_str);
-            let (campaign, in_app) = (click.campaign.as_deref().unwrap_or_default(), click.in_app.as_deref().unwrap_or_default());
+            packed.push_str(itoa::Buffer::new().format(click.at_ms));
+            let (campaign, in_app) = (click.campaign().unwrap_or_default(), click.in_app.as_deref().unwrap_or_default());
             let (city, referrer) = (click.city.as_deref().unwrap_or_default(), click.referrer_host.as_deref().unwrap_or_default());
             // In the order of CLICK_FIELDS, after the time.
-            for value in [click.code.as_str(), &click.channel, campaign, click.kind.name(), platform, device, os, browser, in_app, &click.country, city, referrer, &click.source] {
+            for value in [click.code().as_str(), click.channel(), campaign, click.kind.name(), platform, click.device, &click.os, &click.browser, in_app, &click.country, city, referrer, click.source] {
                 packed.push(PACKED_SEPARATOR);
-                if value.contains([PACKED_SEPARATOR, RECORD_SEPARATOR]) {
+                // Both separators are ASCII, so a byte scan finds them (faster than by char).
+                if value.bytes().any(|b| b == PACKED_SEPARATOR as u8 || b == RECORD_SEPARATOR as u8) {
                     packed.extend(value.chars().map(|c| if c == PACKED_SEPARATOR || c == RECORD_SEPARATOR { ' ' } else { c }));
                 } else {
                     packed.push_str(value);
@@ -362,12 +460,16 @@ struct StreamBuilder {
 /// the batch marker comes first).
 struct GroupBuilder<'a> {
     tag: String,
-    keys: Vec<String>,
+    /// Each key's place, while clicks are added; then, sealed, `keys` in that order.
     index: HashMap<String, usize>,
+    keys: Vec<String>,
     /// Per key, when it expires (0: not touched in a way that sets an expiry).
     expiries: Vec<i64>,
     /// Per key and counter field, its sum.
-    increments: HashMap<(usize, Field<'a>), i64>,
+    increments: HashMap<(usize, Field<'a>), usize>,
+    /// Per key (by place), its counter fields and their sums, in the order first counted:
+    /// the clicks' order, so a batch encodes the same way every time without a sort.
+    counters: Vec<Vec<(Field<'a>, i64)>>,
     top: HashMap<(usize, &'a str), i64>,
     visitors: HashMap<usize, Vec<&'a str>>,
     /// Per stream, its new raw clicks.
@@ -386,6 +488,7 @@ impl<'a> GroupBuilder<'a> {
             index: HashMap::default(),
             expiries: Vec::new(),
             increments: HashMap::default(),
+            counters: Vec::new(),
             top: HashMap::default(),
             visitors: HashMap::default(),
             streams: HashMap::default(),
@@ -395,14 +498,21 @@ impl<'a> GroupBuilder<'a> {
     }
 
     fn key(&mut self, key: String) -> usize {
-        if let Some(&index) = self.index.get(&key) {
-            return index;
+        let next = self.index.len();
+        let index = *self.index.entry(key).or_insert(next);
+        if index == next {
+            self.expiries.push(0);
+            self.counters.push(Vec::new());
         }
-        let index = self.keys.len();
-        self.index.insert(key.clone(), index);
-        self.keys.push(key);
-        self.expiries.push(0);
         index
+    }
+
+    /// Puts the keys in their places, once every click is added.
+    fn seal(&mut self) {
+        self.keys = vec![String::new(); self.index.len()];
+        for (key, index) in self.index.drain() {
+            self.keys[index] = key;
+        }
     }
 
     fn expire(&mut self, index: usize, at: i64) {
@@ -420,34 +530,31 @@ impl<'a> GroupBuilder<'a> {
         self.stream_trims.retain(|&index, &mut oldest_ms| sent.trim_needed(&keys[index], oldest_ms));
     }
 
-    /// The group's script arguments, in a stable order (by key, then field), so that one
-    /// batch always encodes the same way.
+    /// The group's script arguments, in a stable order (by key, then as first counted), so
+    /// that one batch always encodes the same way.
     fn finish(self, marker: String, policy: &WritePolicy) -> Group {
         let mut args = Args::default();
-        args.push_display(policy.marker_ttl_secs);
+        args.push_int(policy.marker_ttl_secs);
         let op = |args: &mut Args, name: &str, key: usize| {
             args.push(name);
-            args.push_display(key + 2);
+            args.push_int(key + 2);
         };
-        let mut increments: Vec<_> = self.increments.into_iter().collect();
-        increments.sort_unstable_by_key(|&(of, _)| of);
-        for fields in increments.chunk_by(|((a, _), _), ((b, _), _)| a == b) {
-            let key = fields[0].0.0;
+        for (key, fields) in self.counters.iter().enumerate().filter(|(_, fields)| !fields.is_empty()) {
             // Each call from the script costs about as much as the command itself; from
             // three fields on, reading and writing them all at once is fewer calls.
             if fields.len() >= 3 {
                 op(&mut args, "H", key);
-                args.push_display(fields.len());
-                for ((_, field), n) in fields {
+                args.push_int(fields.len());
+                for (field, n) in fields {
                     args.push_with(|out| field.write_to(out));
-                    args.push_display(n);
+                    args.push_int(*n);
                 }
                 continue;
             }
-            for ((_, field), n) in fields {
+            for (field, n) in fields {
                 op(&mut args, "h", key);
                 args.push_with(|out| field.write_to(out));
-                args.push_display(n);
+                args.push_int(*n);
             }
         }
         let mut top: Vec<_> = self.top.into_iter().collect();
@@ -455,7 +562,7 @@ impl<'a> GroupBuilder<'a> {
         for ((key, member), n) in top {
             op(&mut args, "z", key);
             args.push(member);
-            args.push_display(n);
+            args.push_int(n);
         }
         let mut visitors: Vec<_> = self.visitors.into_iter().collect();
         visitors.sort_unstable_by_key(|&(key, _)| key);
@@ -464,7 +571,7 @@ impl<'a> GroupBuilder<'a> {
             visitors.dedup();
             for chunk in visitors.chunks(PFADD_CHUNK) {
                 op(&mut args, "p", key);
-                args.push_display(chunk.len());
+                args.push_int(chunk.len());
                 chunk.iter().for_each(|visitor| args.push(visitor));
             }
         }
@@ -474,20 +581,20 @@ impl<'a> GroupBuilder<'a> {
             op(&mut args, "r", *key);
             // MAXLEN counts entries: as many as hold `recent_clicks` clicks of this size.
             let per_entry = stream.clicks.div_ceil(stream.entries.len()).max(1);
-            args.push_display(policy.recent_clicks.div_ceil(per_entry));
-            args.push_display(stream.entries.len());
+            args.push_int(policy.recent_clicks.div_ceil(per_entry));
+            args.push_int(stream.entries.len());
             args.extend(&stream.entries);
         }
         let mut trims: Vec<_> = self.stream_trims.into_iter().collect();
         trims.sort_unstable();
         for (key, oldest_ms) in trims {
             op(&mut args, "m", key);
-            args.push_display(oldest_ms);
+            args.push_int(oldest_ms);
         }
         args.extend(&self.shares);
         for (key, &at) in self.expiries.iter().enumerate().filter(|&(_, &at)| at != 0) {
             op(&mut args, "t", key);
-            args.push_display(at);
+            args.push_int(at);
         }
         let mut keys = Vec::with_capacity(self.keys.len() + 1);
         keys.push(marker);

@@ -2,6 +2,7 @@ use super::*;
 use crate::domain::{Channel, ChannelRegistry, Click, ClickKind};
 use crate::store::keys::Keys;
 use crate::store::sent_recently::SentRecently;
+use std::collections::BTreeMap;
 
 fn click(visitor: usize) -> Click {
     Click::sample(visitor)
@@ -85,7 +86,6 @@ fn packed_clicks_unpack_to_their_fields_and_a_separator_in_a_value_cannot_shift_
     let mut tricky = click(0);
     tricky.city = Some("Saint\u{1f}Denis".into());
     tricky.os = "i\u{1e}OS".into();
-    tricky.campaign = None;
     let batch = encode(&[tricky, click(1)]);
     let args = &batch.groups[0].args;
     let at = args.iter().position(|a| a == "r").expect("an r op");
@@ -154,4 +154,51 @@ fn a_preview_opens_one_window_on_one_redis_and_one_per_slot_on_a_cluster() {
         let shares = batch.groups.iter().flat_map(|g| g.args.iter()).filter(|a| *a == "shares:whatsapp").count();
         assert_eq!(shares, 2);
     }
+}
+
+/// The batch's counter increments (`h` and `H` ops), by key and field.
+fn increments(batch: &ClickBatch) -> BTreeMap<(String, String), i64> {
+    let mut sums = BTreeMap::new();
+    for group in &batch.groups {
+        let (args, keys) = (&group.args, &group.keys);
+        let arg = |i: usize| args.get(i).unwrap_or_default();
+        let key = |i: usize| keys[arg(i).parse::<usize>().expect("a key number") - 1].clone();
+        for (op, at) in script_ops(args) {
+            let pairs = match op {
+                "h" => vec![(arg(at + 2), arg(at + 3))],
+                "H" => (0..arg(at + 2).parse::<usize>().expect("a count")).map(|f| (arg(at + 3 + 2 * f), arg(at + 4 + 2 * f))).collect(),
+                _ => continue,
+            };
+            for (field, n) in pairs {
+                *sums.entry((key(at + 1), field.to_owned())).or_insert(0) += n.parse::<i64>().expect("a number");
+            }
+        }
+    }
+    sums
+}
+
+#[test]
+fn the_site_s_day_counts_the_sum_of_its_contents_days_but_no_cities_or_campaigns() {
+    let mut other = click(1);
+    let mut link = (*other.link).clone();
+    link.content_id = crate::domain::ContentId::parse("00000000000000ff").expect("id");
+    link.campaign = Some("spring".into());
+    other.link = std::sync::Arc::new(link);
+    let mut bot = click(2);
+    bot.kind = ClickKind::Bot;
+    let [first, second] = [click(0), other];
+    let sums = increments(&encode(&[first.clone(), second.clone(), bot]));
+    let (keys, day) = (Keys::new("st:"), crate::domain::click::day_of(first.at_ms));
+    let day = day.as_str();
+    let content_day = |c: &Click| keys.content_day(c.content(), day);
+    let at = |key: &str, field: &str| sums.get(&(key.to_owned(), field.to_owned())).copied();
+    assert_eq!(at(&keys.site_day(day), "clicks:whatsapp"), Some(2), "{sums:?}");
+    assert_eq!(at(&keys.site_day(day), "cc:GB"), Some(2));
+    assert_eq!(at(&keys.site_day(day), "bots:whatsapp"), Some(1));
+    assert_eq!(at(&content_day(&first), "clicks:whatsapp"), Some(1));
+    assert_eq!(at(&content_day(&first), "bots:whatsapp"), Some(1));
+    assert_eq!(at(&content_day(&second), "clicks:whatsapp"), Some(1));
+    assert_eq!(at(&content_day(&second), "camp:spring"), Some(1));
+    assert_eq!(at(&content_day(&first), "city:GB:London"), Some(1));
+    assert_eq!((at(&keys.site_day(day), "city:GB:London"), at(&keys.site_day(day), "camp:spring")), (None, None));
 }
