@@ -2,10 +2,13 @@
 //!
 //! This runs for every click the service records, so it is built for speed (see
 //! docs/performance.md): each click resolves its keys with one lookup of its content,
-//! channel and day; a counter field stays a tuple of borrowed parts until the batch is
-//! finished, so summing a click is hashing a few short slices, not formatting and hashing
-//! a string per field; and the maps use foldhash, not SipHash (their keys come from our
-//! own clicks, not from a client choosing collisions).
+//! channel and day, and each key is formatted once a batch; a counter field stays a kind and
+//! borrowed slices until the batch is finished, so summing a click is hashing a few short
+//! slices, not formatting and hashing a string per field; a click is counted on its
+//! content's day only, and the site's day gets the sums of those; counters keep the order
+//! they were first counted in, which makes a batch's encoding repeatable without a sort; and
+//! the maps use foldhash, not SipHash (their keys come from our own clicks, not from a
+//! client choosing collisions).
 
 use super::{CLICKS_PER_ENTRY, ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, RECORD_SEPARATOR, WritePolicy};
 use crate::domain::click::day_of;
