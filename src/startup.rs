@@ -65,6 +65,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 // The last wrap runs first: every answer, a refused header included, is observed.
+                .wrap(from_fn(routes::redirect::answer_routed))
                 .wrap(from_fn(routes::limits::refuse_oversized_headers))
                 .wrap(from_fn(routes::observe::observe))
                 .configure(|cfg| routes::register(cfg, test_hooks))

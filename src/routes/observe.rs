@@ -3,12 +3,13 @@
 //! address, a header or a query (they can carry personal data, tokens or tracking ids).
 
 use super::SHORT_LINK;
+use super::redirect::AnsweredRoute;
 use crate::state::AppState;
 use crate::telemetry::metrics::RequestLabels;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpMessage, web};
 use std::time::Instant;
 
 /// Longest path logged: a path is client input, and a log line must stay a line.
@@ -24,7 +25,10 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     let result = next.call(req).await;
     let seconds = started.elapsed().as_secs_f64();
     let (status, route) = match &result {
-        Ok(response) => (response.status(), response.request().match_pattern()),
+        Ok(response) => {
+            let answered = response.request().extensions().get::<AnsweredRoute>().map(|route| route.0.to_owned());
+            (response.status(), answered.or_else(|| response.request().match_pattern()))
+        }
         Err(e) => (e.as_response_error().status_code(), None),
     };
     let route = route.unwrap_or_else(|| "unmatched".to_owned());

@@ -9,7 +9,7 @@ use futures_util::{FutureExt, StreamExt};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -20,12 +20,15 @@ const LINK_CHANGED: &str = "link:";
 const RESUBSCRIBE_AFTER: Duration = Duration::from_millis(500);
 
 /// A link ready to redirect: the redirect target is computed once, when it is loaded.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ResolvedLink {
     /// Shared with every click recorded for it.
     pub link: Arc<Link>,
     pub location: String,
     pub private_channel: bool,
+    /// Set once the router has sent this code's path to the redirect: then no other route
+    /// matches it, and the redirect may answer it before the router (routes::redirect).
+    pub routed: AtomicBool,
 }
 
 /// What the cache knows about a code.
@@ -124,7 +127,7 @@ impl LinkCache {
     fn resolve(&self, link: Link) -> ResolvedLink {
         let private_channel = self.channels.get(&link.channel).is_none_or(|c| c.private);
         let location = link.location(&self.utm, private_channel);
-        ResolvedLink { link: Arc::new(link), location, private_channel }
+        ResolvedLink { link: Arc::new(link), location, private_channel, routed: AtomicBool::new(false) }
     }
 
     /// Takes a link this process just changed: cached here at once, and announced so that
@@ -255,7 +258,7 @@ mod tests {
         let target = crate::domain::TargetUrl::parse("https://example.com/post").expect("url");
         let content_id = crate::domain::ContentId::for_url(&target);
         let link = Link { code: code(1), content_id, channel: "sms".into(), campaign: None, target, created_ms: 0, enabled: true };
-        CachedLink::Found(Arc::new(ResolvedLink { link: Arc::new(link), location: "https://example.com/post".into(), private_channel: true }))
+        CachedLink::Found(Arc::new(ResolvedLink { link: Arc::new(link), location: "https://example.com/post".into(), private_channel: true, routed: AtomicBool::new(false) }))
     }
 
     fn held(cache: &Inner) -> usize {

@@ -279,7 +279,9 @@ impl TestApp {
     }
 }
 
-/// Asserts the crate's JSON error shape and returns its code.
+/// A reader's phone: Safari on an iPhone, a person.
+pub const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
+
 /// Reads so far that found no key: how looking up an unknown code shows in Redis, whatever
 /// command reads a link. Background chores (the visitor secret's refresh) find their keys,
 /// so they do not count.
@@ -288,6 +290,7 @@ pub async fn reads_of_missing_keys(conn: &mut redis::aio::MultiplexedConnection)
     info.lines().find_map(|l| l.strip_prefix("keyspace_misses:")).map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
+/// Asserts the crate's JSON error shape and returns its code.
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.expect("error body is JSON");
     assert!(body["error"]["message"].is_string(), "error has a message: {body}");

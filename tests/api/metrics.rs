@@ -3,7 +3,6 @@
 use crate::binary::{METRICS_TOKEN, sample};
 use crate::helpers::*;
 
-const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
 const WHATSAPP_PREVIEW: &str = "WhatsApp/2.23.20.0 A";
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 

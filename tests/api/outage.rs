@@ -1,7 +1,7 @@
 //! Redis restarted under a steady load: readers never notice, `/readyz` tells the operator,
 //! and every answered redirect is one stored click once Redis is back.
 
-use crate::faults::{PHONE, flush_when_redis_is_back, stored_clicks, wait_for_more};
+use crate::faults::{flush_when_redis_is_back, stored_clicks, wait_for_more};
 use crate::helpers::*;
 use serde_json::json;
 use std::sync::Arc;

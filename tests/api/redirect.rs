@@ -116,3 +116,71 @@ async fn unknown_codes_are_remembered_so_guessing_costs_redis_one_read_per_code(
     let after = reads_of_missing_keys(&mut conn).await;
     assert_eq!(after - before, 1, "one read of the code's key");
 }
+
+/// The headers a client sees of a redirect, and its status.
+fn answer(response: &reqwest::Response) -> (u16, Vec<(String, String)>) {
+    let mut headers: Vec<(String, String)> = (response.headers().iter())
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "content-length"))
+        .map(|(name, value)| (name.to_string(), value.to_str().expect("ascii").to_owned()))
+        .collect();
+    headers.sort();
+    (response.status().as_u16(), headers)
+}
+
+#[tokio::test]
+async fn taps_after_the_first_answered_before_the_router_are_the_same_redirect_and_each_a_click() {
+    let app = spawn_app().await;
+    let minted = app.mint_ok(json!({"url": "https://example.com/again", "channels": ["whatsapp"]})).await;
+    let code = minted["links"][0]["code"].as_str().expect("code");
+    // The first tap goes through the router; the link is then cached and known to be routed.
+    let first = answer(&app.tap(code, PHONE, &[]).await);
+    assert_eq!(first.0, 302);
+    for _ in 0..3 {
+        assert_eq!(answer(&app.tap(code, PHONE, &[]).await), first);
+    }
+    let qr = app.get(&format!("/{code}?s=qr")).await;
+    assert_eq!(answer(&qr), first);
+    let head = app.client.head(format!("{}/{code}", app.address)).send().await.expect("head");
+    assert_eq!(answer(&head), first, "HEAD answers alike and records nothing");
+    app.flush().await;
+    let content = minted["content"]["id"].as_str().expect("content");
+    let clicks = app.recent_clicks(content).await;
+    let mut sources: Vec<&str> = clicks.iter().map(|c| c["source"].as_str()).collect();
+    sources.sort_unstable();
+    assert_eq!(sources, ["link", "link", "link", "link", "qr"]);
+    // Disabled, it is the router's 410 at once, not the cached redirect.
+    assert_eq!(app.patch_link(code, json!({"enabled": false})).await.status(), 200);
+    assert_eq!(app.tap(code, PHONE, &[]).await.status(), 410);
+}
+
+#[tokio::test]
+async fn a_code_that_is_also_a_route_s_path_never_takes_that_route() {
+    let app = spawn_app().await;
+    let content = app.mint_ok(json!({"url": "https://example.com/route-names", "channels": ["sms"]})).await["content"]["id"]
+        .as_str()
+        .expect("content")
+        .to_owned();
+    let mut conn = app.redis().await;
+    for name in ["readyz", "metrics"] {
+        // Minted long ago, or by a deployment with short codes: both are valid codes.
+        let code = sharetrail::domain::ShortCode::parse(name).expect("a valid code");
+        let link = sharetrail::domain::Link {
+            code: code.clone(),
+            content_id: sharetrail::domain::ContentId::parse(&content).expect("id"),
+            channel: "sms".into(),
+            campaign: None,
+            target: sharetrail::domain::TargetUrl::parse("https://example.com/route-names").expect("url"),
+            created_ms: 1,
+            enabled: true,
+        };
+        let key = app.keys_builder().link(&code);
+        let () = redis::cmd("SET").arg(&key).arg(sharetrail::store::link_record::pack(&link)).query_async(&mut conn).await.expect("set");
+        // Cached through its share route, which resolves it like a redirect does (and
+        // sends the reader on to the SMS app).
+        assert_eq!(app.get(&format!("/share/{name}")).await.status(), 302, "{name}");
+    }
+    for _ in 0..3 {
+        assert_eq!(app.get("/readyz").await.status(), 200, "readiness, not the link");
+        assert_eq!(app.get("/metrics").await.status(), 404, "the metrics route (off without its token), not the link");
+    }
+}

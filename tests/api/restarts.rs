@@ -3,7 +3,7 @@
 //! measured (run with --nocapture to see the figures).
 
 use crate::binary::{Binary, Launch, sample};
-use crate::faults::{PHONE, Tappers, stored_clicks, wait_for_more};
+use crate::faults::{Tappers, stored_clicks, wait_for_more};
 use crate::helpers::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
