@@ -74,6 +74,14 @@ struct Entry {
     expires: Instant,
 }
 
+/// A cached answer, and whether it is still within its TTL.
+enum Held {
+    Fresh(CachedLink),
+    /// A link past its TTL by less than one more TTL: answered while it is read again.
+    /// An unknown code is never stale: a code minted meanwhile must not stay unknown.
+    Stale(Arc<ResolvedLink>),
+}
+
 impl LinkCache {
     /// Holds about `capacity` links (0: none); a link is trusted for `ttl`, an unknown code
     /// for `negative_ttl`.
@@ -82,9 +90,21 @@ impl LinkCache {
         LinkCache { inner: Arc::new(inner), store, channels, utm: Arc::new(utm) }
     }
 
-    /// What the cache knows about a code, without asking Redis.
+    /// What the cache knows about a code, without waiting for Redis. A link past its TTL
+    /// but within its grace is answered as it is while it is read again in the background,
+    /// so that a link in steady use never keeps a reader waiting for Redis.
     pub fn cached(&self, code: &ShortCode) -> Option<CachedLink> {
-        self.inner.get(code)
+        match self.inner.get(code, Instant::now())? {
+            Held::Fresh(known) => Some(known),
+            Held::Stale(resolved) => {
+                let (load, started) = self.loading(code);
+                if started {
+                    // A failed read leaves the stale link to answer until its grace ends.
+                    tokio::spawn(async move { drop(load.await) });
+                }
+                Some(CachedLink::Found(resolved))
+            }
+        }
     }
 
     /// The link for a code, from the cache or from Redis. Concurrent misses for one code
@@ -93,15 +113,22 @@ impl LinkCache {
         if let Some(known) = self.cached(code) {
             return Ok(known);
         }
-        let load = {
-            let mut loading = self.inner.loading.lock().unwrap_or_else(PoisonError::into_inner);
-            let load = loading.entry(code.clone()).or_insert_with(|| self.clone().load_and_keep(code.clone()).boxed().shared());
-            load.clone()
-        };
+        let (load, _) = self.loading(code);
         load.await.map_err(|e| match &*e {
             AppError::Store(err) => AppError::Store(err.clone()),
             other => AppError::Internal(other.to_string()),
         })
+    }
+
+    /// The read of a code under way, or a new one (then `true`: it is not yet polled).
+    fn loading(&self, code: &ShortCode) -> (Load, bool) {
+        let mut loading = self.inner.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(load) = loading.get(code) {
+            return (load.clone(), false);
+        }
+        let load = self.clone().load_and_keep(code.clone()).boxed().shared();
+        loading.insert(code.clone(), load.clone());
+        (load, true)
     }
 
     /// Reads a code from Redis and caches what it found, unless the link changed meanwhile.
@@ -200,9 +227,16 @@ impl Inner {
         }
     }
 
-    fn get(&self, code: &ShortCode) -> Option<CachedLink> {
+    fn get(&self, code: &ShortCode, now: Instant) -> Option<Held> {
         let shard = self.shard(code).read().unwrap_or_else(PoisonError::into_inner);
-        shard.get(code).filter(|entry| entry.expires > Instant::now()).map(|entry| entry.value.clone())
+        let entry = shard.get(code)?;
+        if entry.expires > now {
+            return Some(Held::Fresh(entry.value.clone()));
+        }
+        match &entry.value {
+            CachedLink::Found(resolved) if entry.expires + self.found_ttl > now => Some(Held::Stale(resolved.clone())),
+            _ => None,
+        }
     }
 
     fn shard(&self, code: &ShortCode) -> &RwLock<HashMap<ShortCode, Entry>> {
@@ -261,6 +295,14 @@ mod tests {
         CachedLink::Found(Arc::new(ResolvedLink { link: Arc::new(link), location: "https://example.com/post".into(), private_channel: true, routed: AtomicBool::new(false) }))
     }
 
+    /// What a reader gets now, if it is within its TTL.
+    fn fresh(cache: &Inner, code: &ShortCode) -> Option<CachedLink> {
+        match cache.get(code, Instant::now())? {
+            Held::Fresh(known) => Some(known),
+            Held::Stale(_) => None,
+        }
+    }
+
     fn held(cache: &Inner) -> usize {
         cache.shards.iter().map(|shard| shard.read().expect("shard").len()).sum()
     }
@@ -270,7 +312,7 @@ mod tests {
         let cache = Inner::new(160, Duration::from_secs(60), Duration::from_secs(60));
         for n in 0..5000 {
             cache.insert(code(n), CachedLink::Missing);
-            assert!(cache.get(&code(n)).is_some(), "{n} was just inserted");
+            assert!(fresh(&cache, &code(n)).is_some(), "{n} was just inserted");
         }
         assert!((140..=160).contains(&held(&cache)), "{} held", held(&cache));
     }
@@ -279,13 +321,32 @@ mod tests {
     fn an_entry_answers_until_its_ttl_and_an_invalidation() {
         let cache = Inner::new(100, Duration::from_secs(60), Duration::ZERO);
         cache.insert(code(1), CachedLink::Missing);
-        assert!(cache.get(&code(1)).is_none(), "an unknown code with no negative TTL is not remembered");
+        assert!(fresh(&cache, &code(1)).is_none(), "an unknown code with no negative TTL is not remembered");
         cache.insert(code(1), found());
-        assert!(matches!(cache.get(&code(1)), Some(CachedLink::Found(_))));
+        assert!(matches!(fresh(&cache, &code(1)), Some(CachedLink::Found(_))));
         let generation = cache.generation.load(Ordering::Acquire);
         cache.invalidate(&code(1));
-        assert!(cache.get(&code(1)).is_none());
+        assert!(fresh(&cache, &code(1)).is_none());
         assert!(cache.generation.load(Ordering::Acquire) > generation, "a read of Redis in flight must not cache the old link");
+    }
+
+    #[test]
+    fn a_link_past_its_ttl_is_stale_for_one_more_ttl_and_an_unknown_code_never_is() {
+        let ttl = Duration::from_secs(60);
+        let cache = Inner::new(100, ttl, ttl);
+        cache.insert(code(1), found());
+        cache.insert(code(2), CachedLink::Missing);
+        let now = Instant::now();
+        let at = |code: &ShortCode, after: Duration| match cache.get(code, now + after) {
+            Some(Held::Fresh(_)) => "fresh",
+            Some(Held::Stale(_)) => "stale",
+            None => "none",
+        };
+        assert_eq!(at(&code(1), ttl - Duration::from_secs(1)), "fresh");
+        assert_eq!(at(&code(1), ttl + Duration::from_secs(1)), "stale");
+        assert_eq!(at(&code(1), ttl * 2 + Duration::from_secs(1)), "none", "a link unused for long is read again first");
+        assert_eq!(at(&code(2), ttl - Duration::from_secs(1)), "fresh");
+        assert_eq!(at(&code(2), ttl + Duration::from_secs(1)), "none");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `GET /{code}`: status, target with UTM tags, caching headers, HEAD, dead codes.
 
 use crate::helpers::*;
+use sharetrail::domain::ShortCode;
+use std::time::Duration;
 use serde_json::json;
 
 #[tokio::test]
@@ -182,5 +184,44 @@ async fn a_code_that_is_also_a_route_s_path_never_takes_that_route() {
     for _ in 0..3 {
         assert_eq!(app.get("/readyz").await.status(), 200, "readiness, not the link");
         assert_eq!(app.get("/metrics").await.status(), 404, "the metrics route (off without its token), not the link");
+    }
+}
+
+#[tokio::test]
+async fn a_link_in_use_past_its_cache_ttl_never_waits_for_redis_and_is_read_again_behind_the_redirect() {
+    let (child, port) = spawn_redis_on_free_port();
+    let own = OwnRedis { child, url: format!("redis://127.0.0.1:{port}") };
+    let app = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_REDIS_URL".into(), own.url.clone());
+        env.insert("SHARETRAIL_CACHE_TTL_SECONDS".into(), "2".into());
+    })
+    .await;
+    let code = app.mint_code("https://example.com/steady", "whatsapp").await;
+    assert_eq!(app.tap(&code, PHONE, &[]).await.status(), 302);
+    // Gone from Redis behind the app's back (no announcement): only a read can tell.
+    let mut conn = own.connection().await;
+    let key = app.keys_builder().link(&ShortCode::parse(&code).expect("code"));
+    let _: () = redis::cmd("DEL").arg(&key).query_async(&mut conn).await.expect("del");
+    // The cached link's TTL has to pass on the clock; nothing else is waited for here.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Every command waits for the pause to end: a tap that read Redis would time out.
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(1000).arg("ALL").query_async(&mut conn).await.expect("pause");
+    let tap = app.client.get(format!("{}/{code}", app.address)).header("user-agent", PHONE).timeout(Duration::from_millis(1000)).send().await;
+    let status = tap.expect("answered while Redis is paused: the stale link, not a read of Redis").status();
+    assert_eq!(status, 302, "the link as cached");
+    // Answered once the pause is over (still within the link's grace of one more TTL; a
+    // command sent during the pause times out on the client's side). The read that the tap
+    // started then finds the key gone, and later taps see it.
+    let over = async { while redis::cmd("PING").query_async::<()>(&mut conn).await.is_err() {} };
+    tokio::time::timeout(Duration::from_secs(10), over).await.expect("the pause ends");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = app.tap(&code, PHONE, &[]).await.status();
+        if status == 404 {
+            break;
+        }
+        assert_eq!(status, 302);
+        assert!(std::time::Instant::now() < deadline, "the background read never replaced the stale link");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
