@@ -7,6 +7,8 @@
 --   BENCH_UAS        tests/data/user-agents.tsv (kind, platform, device, user agent)
 --   BENCH_ACTIVE_MS  how long to send; after that every connection waits for its last
 --                    answer and sends nothing more (wrk's -d must be a little longer)
+--   BENCH_THINK_MS   optional: each connection waits this long after an answer before it
+--                    sends again (a paced load, as readers are, instead of a saturating one)
 --
 -- Why the drain: wrk stops at -d by dropping its connections, with up to one request per
 -- connection sent and unanswered, which the server may or may not have recorded. Sending
@@ -86,6 +88,7 @@ local PERSON_HEADERS = "Accept: text/html,application/xhtml+xml,application/xml;
 -- Per-thread state (wrk runs one copy of this script per thread).
 local codes, uas, addresses, host
 local stop_at_ms
+local think_ms = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 sent = 0
 sent_person, sent_preview, sent_bot = 0, 0, 0
 first_ms, last_ms = nil, 0
@@ -154,7 +157,7 @@ function delay()
   local now = now_ms()
   last_ms = now
   if now >= stop_at_ms then return 3600 * 1000 end
-  return 0
+  return think_ms
 end
 
 function done(summary, latency, requests)
