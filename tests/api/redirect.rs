@@ -1,9 +1,10 @@
 //! `GET /{code}`: status, target with UTM tags, caching headers, HEAD, dead codes.
 
 use crate::helpers::*;
-use sharetrail::domain::ShortCode;
-use std::time::Duration;
 use serde_json::json;
+use sharetrail::domain::ShortCode;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[tokio::test]
 async fn a_short_link_redirects_with_302_utm_tags_and_no_store() {
@@ -98,10 +99,16 @@ impl Drop for OwnRedis {
 /// An app on a Redis of its own: on the shared one, the commands of the tests running
 /// alongside would be counted too.
 async fn app_on_own_redis() -> (TestApp, OwnRedis) {
+    app_on_own_redis_with(|_| {}).await
+}
+
+/// [`app_on_own_redis`] after letting the test change the app's environment.
+async fn app_on_own_redis_with(adjust: impl FnOnce(&mut BTreeMap<String, String>)) -> (TestApp, OwnRedis) {
     let (child, port) = spawn_redis_on_free_port();
     let url = format!("redis://127.0.0.1:{port}");
     let app = spawn_app_with(|env| {
         env.insert("SHARETRAIL_REDIS_URL".into(), url.clone());
+        adjust(env);
     })
     .await;
     (app, OwnRedis { child, url })
@@ -189,10 +196,7 @@ async fn a_code_that_is_also_a_route_s_path_never_takes_that_route() {
 
 #[tokio::test]
 async fn a_link_in_use_past_its_cache_ttl_never_waits_for_redis_and_is_read_again_behind_the_redirect() {
-    let (child, port) = spawn_redis_on_free_port();
-    let own = OwnRedis { child, url: format!("redis://127.0.0.1:{port}") };
-    let app = spawn_app_with(|env| {
-        env.insert("SHARETRAIL_REDIS_URL".into(), own.url.clone());
+    let (app, own) = app_on_own_redis_with(|env| {
         env.insert("SHARETRAIL_CACHE_TTL_SECONDS".into(), "2".into());
     })
     .await;
