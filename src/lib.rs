@@ -9,6 +9,7 @@ pub mod error;
 pub mod qr;
 pub mod rate_limit;
 pub mod routes;
+pub mod scheduling;
 pub mod shares;
 pub mod startup;
 pub mod stats;

@@ -5,8 +5,17 @@ use sharetrail::startup::Application;
 use sharetrail::telemetry;
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    match sharetrail::startup::runtime() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("sharetrail: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse_args();
     let env = std::env::vars().collect();
     let (settings, warnings) = match Settings::load(cli.config.as_deref(), &env) {

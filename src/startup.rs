@@ -33,6 +33,13 @@ const BATCH_MARKER_TTL_SECS: u64 = 3600;
 /// User agents whose classification is remembered: a site's readers use a few hundred.
 const UA_CACHE_CAPACITY: usize = 10_000;
 
+/// The runtime `main` serves on. Its threads run the background work (the click writer, the
+/// Redis connections, reloads, the spool), so they are marked as such; the request workers
+/// are actix's own threads (`crate::scheduling`).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().on_thread_start(crate::scheduling::background).build()
+}
+
 /// A bound, ready-to-run service.
 pub struct Application {
     port: u16,
@@ -62,6 +69,8 @@ impl Application {
         let data = web::Data::new(state.clone());
         let test_hooks = state.settings.test_hooks;
         let server = HttpServer::new(move || {
+            // actix builds the app on each worker's own thread, once.
+            crate::scheduling::request_worker();
             App::new()
                 .app_data(data.clone())
                 // The last wrap runs first: every answer, a refused header included, is observed.

@@ -23,6 +23,7 @@ mod qr;
 mod redirect;
 mod restarts;
 mod scale;
+mod scheduling;
 mod settings;
 mod shares;
 mod stats;
