@@ -69,13 +69,15 @@ mod imp {
         if done == 0 { Ok(attr) } else { Err(io::Error::last_os_error()) }
     }
 
+    /// The calling thread's attributes if its policy is the ordinary one; None if an
+    /// operator chose another (e.g. with chrt), which then stands.
+    fn ordinary() -> io::Result<Option<SchedAttr>> {
+        get().map(|attr| (attr.policy == libc::SCHED_OTHER as u32).then_some(attr))
+    }
+
     /// Keeps the policy (if ordinary) and the nice value; asks for `slice_ns` slices.
     pub(super) fn set_slice(slice_ns: u64) -> io::Result<()> {
-        let mut attr = get()?;
-        if attr.policy != libc::SCHED_OTHER as u32 {
-            // An operator chose another policy (e.g. with chrt): theirs stands.
-            return Ok(());
-        }
+        let Some(mut attr) = ordinary()? else { return Ok(()) };
         attr.size = std::mem::size_of::<SchedAttr>() as u32;
         attr.flags = 0;
         attr.runtime = slice_ns;
@@ -86,7 +88,7 @@ mod imp {
 
     /// `SCHED_BATCH` for the calling thread if its policy is ordinary; its nice value stays.
     pub(super) fn set_batch() -> io::Result<()> {
-        if get()?.policy != libc::SCHED_OTHER as u32 {
+        if ordinary()?.is_none() {
             return Ok(());
         }
         let param = libc::sched_param { sched_priority: 0 };
@@ -114,17 +116,15 @@ mod tests {
     use super::*;
 
     /// Runs `mark` on a thread of its own (so the test thread keeps its attributes) and
-    /// returns that thread's attributes and nice value afterwards.
-    fn after(mark: fn()) -> (imp::SchedAttr, i32) {
+    /// returns that thread's attributes afterwards.
+    fn after(mark: fn()) -> imp::SchedAttr {
         std::thread::spawn(move || {
             // A nice value an operator might have set, which the marks must keep.
             // SAFETY: gettid has no preconditions; setpriority gets this thread's id.
             let set = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 3) };
             assert_eq!(set, 0, "setpriority: {}", std::io::Error::last_os_error());
             mark();
-            let attr = imp::get().expect("sched_getattr");
-            let nice = attr.nice;
-            (attr, nice)
+            imp::get().expect("sched_getattr")
         })
         .join()
         .expect("thread")
@@ -132,16 +132,16 @@ mod tests {
 
     #[test]
     fn a_background_thread_is_sched_batch_and_keeps_its_nice_value() {
-        let (attr, nice) = after(background);
+        let attr = after(background);
         assert_eq!(attr.policy, libc::SCHED_BATCH as u32);
-        assert_eq!(nice, 3);
+        assert_eq!(attr.nice, 3);
     }
 
     #[test]
     fn a_request_worker_stays_an_ordinary_thread_and_asks_for_short_slices() {
-        let (attr, nice) = after(request_worker);
+        let attr = after(request_worker);
         assert_eq!(attr.policy, libc::SCHED_OTHER as u32);
-        assert_eq!(nice, 3);
+        assert_eq!(attr.nice, 3);
         if kernel_keeps_custom_slices() {
             assert_eq!(attr.runtime, WORKER_SLICE_NS);
         }
@@ -149,13 +149,13 @@ mod tests {
 
     #[test]
     fn a_thread_under_another_policy_keeps_it() {
-        let (attr, _) = after(|| {
+        let attr = after(|| {
             background();
             request_worker();
         });
         assert_eq!(attr.policy, libc::SCHED_BATCH as u32);
         assert_ne!(attr.runtime, WORKER_SLICE_NS);
-        let (attr, _) = after(|| {
+        let attr = after(|| {
             let param = libc::sched_param { sched_priority: 0 };
             // SAFETY: a valid `sched_param` for the calling thread (pid 0).
             assert_eq!(unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) }, 0);
