@@ -4,7 +4,10 @@
 //! - A request worker asks Linux for short time slices (`sched_setattr` with a 0.1 ms
 //!   `sched_runtime`; honoured by the EEVDF scheduler from Linux 6.12, ignored before). A
 //!   worker woken by a request then preempts a thread that runs longer, such as the click
-//!   writer encoding a batch, instead of waiting for that thread's slice to end.
+//!   writer encoding a batch, instead of waiting for that thread's slice to end. At
+//!   saturation, a worker that has already had its share of the core still waits (traced
+//!   in docs/performance.md, eighth sitting), so the hint shortens the tail of a busy
+//!   machine, not of a saturated one.
 //! - A background thread (the click writer, the Redis connections, reloads, the spool) is
 //!   `SCHED_BATCH`: its wake-ups do not preempt a worker.
 //!
