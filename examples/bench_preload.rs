@@ -11,7 +11,7 @@
 //! `https://example.com/archive/<n>`, so they never collide with the bench's own pages.
 
 use sharetrail::config::Settings;
-use sharetrail::domain::click::{day_of, now_ms};
+use sharetrail::domain::click::{VisitorId, day_of, now_ms};
 use sharetrail::domain::{ChannelRegistry, Click, ClickKind, ContentId, Link, TargetUrl};
 use sharetrail::store::Store;
 use sharetrail::store::clicks::{ClickBatch, WritePolicy, encode_batch};
@@ -134,7 +134,7 @@ fn click(i: usize, total: usize, pages: &[Page], days: i64, now: i64) -> Click {
         country: country.into(),
         city: Some(city.into()),
         referrer_host: None,
-        visitor: format!("{:032x}", u128::from(mix(h)) << 64 | u128::from(h)),
+        visitor: VisitorId::from_hash(&(u128::from(mix(h)) << 64 | u128::from(h)).to_be_bytes()),
         source: "link",
         kind,
     }

@@ -6,7 +6,7 @@
 //! Use an empty Redis: it reads `used_memory` before and after, and runs FLUSHDB at the end
 //! only on the keys it wrote (its own prefix).
 
-use sharetrail::domain::click::now_ms;
+use sharetrail::domain::click::{VisitorId, now_ms};
 use sharetrail::domain::{Channel, ChannelRegistry, Click, ClickKind, ContentId, Link, ShortCode, TargetUrl};
 use std::sync::Arc;
 use sharetrail::store::Store;
@@ -125,7 +125,7 @@ async fn write_clicks(store: &Store, channels: &ChannelRegistry, contents: usize
                     country: ["GB", "DE", "US", "FR"][v % 4].into(),
                     city: Some("London".into()),
                     referrer_host: None,
-                    visitor: format!("{:032x}", (c * 1000 + v) as u128 * 0x9e3779b97f4a7c15),
+                    visitor: VisitorId::from_hash(&((c * 1000 + v) as u128 * 0x9e3779b97f4a7c15).to_be_bytes()),
                     source: "link",
                 });
             }

@@ -73,7 +73,7 @@ impl Tracker {
         };
         let private = self.honor_opt_out && facts.opted_out;
         let place = if private { None } else { ip.and_then(|ip| self.geo.lookup(ip)) };
-        let (country, city) = place.map_or_else(|| (UNKNOWN.to_owned(), None), |p| (p.country, p.city));
+        let (country, city) = place.map_or_else(|| (Arc::clone(&UNKNOWN_SHARED), None), |p| (p.country, p.city));
         let unknown = || Arc::clone(&UNKNOWN_SHARED);
         Click {
             at_ms: now_ms(),

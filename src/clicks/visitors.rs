@@ -3,7 +3,7 @@
 //! instance agrees) and expires after its day, so yesterday's hashes cannot be linked to
 //! today's, nor turned back into an address (Plausible's approach).
 
-use crate::domain::click::{day_of, now_ms};
+use crate::domain::click::{VisitorId, day_of, now_ms};
 use crate::store::Store;
 use arc_swap::ArcSwap;
 use hmac::{Hmac, KeyInit, Mac};
@@ -50,10 +50,11 @@ impl VisitorHasher {
         VisitorHasher { store, current: ArcSwap::from_pointee(local) }
     }
 
-    /// The visitor id of a request: 128 bits of HMAC-SHA256, hex.
-    pub fn visitor_id(&self, ip: Option<IpAddr>, user_agent: &str) -> String {
+    /// The visitor id of a request: 128 bits of HMAC-SHA256.
+    pub fn visitor_id(&self, ip: Option<IpAddr>, user_agent: &str) -> VisitorId {
         let Some(mut mac) = self.current.load().keyed.clone() else {
-            return String::new();
+            // Not reached: HMAC takes a key of any length.
+            return VisitorId::from_hash(&[0; 16]);
         };
         match ip {
             Some(IpAddr::V4(v4)) => mac.update(&v4.octets()),
@@ -62,7 +63,10 @@ impl VisitorHasher {
         }
         mac.update(b"\0");
         mac.update(user_agent.as_bytes());
-        hex::encode(&mac.finalize().into_bytes()[..16])
+        let hash = mac.finalize().into_bytes();
+        let mut first = [0; 16];
+        first.copy_from_slice(&hash[..16]);
+        VisitorId::from_hash(&first)
     }
 
     /// Makes sure the secret is today's and shared; on a Redis error keeps the local one.

@@ -50,16 +50,44 @@ pub struct Click {
     pub browser: Arc<str>,
     /// The app whose in-app browser opened the link (instagram, facebook, linkedin, …).
     pub in_app: Option<Arc<str>>,
-    /// ISO country code, or "unknown".
-    pub country: String,
-    pub city: Option<String>,
+    /// ISO country code, or "unknown"; shared with the geo lookup's cache, as the city is.
+    pub country: Arc<str>,
+    pub city: Option<Arc<str>>,
     pub referrer_host: Option<String>,
     /// Keyed hash of (address, user agent) under the day's secret: counts unique visitors,
     /// cannot be turned back into an address once the secret is gone.
-    pub visitor: String,
+    pub visitor: VisitorId,
     /// How the link was reached: "link", or "qr" for a scanned QR code; for an intent,
     /// "button" (a share link followed) or "beacon" (a copy or share-sheet button).
     pub source: &'static str,
+}
+
+/// A visitor's id: 128 bits of a keyed hash as 32 hex digits, kept inline, since a click
+/// is built on every redirect (as a `String` it was an allocation and a free per click).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VisitorId([u8; 32]);
+
+impl VisitorId {
+    pub fn from_hash(hash: &[u8; 16]) -> VisitorId {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0; 32];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(hash) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        VisitorId(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Always ASCII hex digits, so never the empty fallback.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for VisitorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Click {
@@ -106,7 +134,7 @@ impl Click {
             country: "GB".into(),
             city: Some("London".into()),
             referrer_host: None,
-            visitor: format!("{visitor:032x}"),
+            visitor: VisitorId::from_hash(&(visitor as u128).to_be_bytes()),
             source: "link",
         }
     }
@@ -128,6 +156,13 @@ pub fn day_of(at_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_visitor_id_is_its_hash_in_hex() {
+        let hash = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10];
+        assert_eq!(VisitorId::from_hash(&hash).as_str(), "0123456789abcdeffedcba9876543210");
+        assert_eq!(Click::sample(255).visitor.as_str(), format!("{:032x}", 255));
+    }
 
     #[test]
     fn days_are_utc_dates() {

@@ -31,6 +31,7 @@ use std::net::IpAddr;
 #[cfg(unix)]
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -44,10 +45,10 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Place {
     /// ISO 3166-1 alpha-2 country code, e.g. `"GB"`.
-    pub country: String,
+    pub country: Arc<str>,
     /// English city name, e.g. `"London"`; `None` when the database only
     /// knows the country (always so for Country databases).
-    pub city: Option<String>,
+    pub city: Option<Arc<str>>,
 }
 
 /// Why a geolocation database could not be used. Every variant names the
@@ -91,7 +92,7 @@ pub enum GeoError {
 /// Cheap to share: wrap it in an [`Arc`] and call [`GeoDb::lookup`] from any
 /// thread. See the module docs for how the file must be replaced.
 pub struct GeoDb {
-    reader: ArcSwapOption<Reader<Mmap>>,
+    reader: ArcSwapOption<Loaded>,
     /// `None` for [`GeoDb::disabled`].
     source: Option<Source>,
 }
@@ -156,7 +157,7 @@ impl GeoDb {
         let stamp = FileStamp::of(path)?;
         let reader = open_reader(path)?;
         Ok(GeoDb {
-            reader: ArcSwapOption::from_pointee(reader),
+            reader: ArcSwapOption::from_pointee(Loaded::new(reader)),
             source: Some(Source {
                 path: path.to_owned(),
                 seen: Mutex::new(stamp),
@@ -192,12 +193,12 @@ impl GeoDb {
     #[must_use]
     pub fn lookup(&self, ip: IpAddr) -> Option<Place> {
         let guard = self.reader.load();
-        let reader = guard.as_ref()?;
+        let loaded = guard.as_ref()?;
         // MaxMind's own databases alias ::ffff:0:0/96 to the IPv4 tree, but
         // third-party writers need not, and dual-stack sockets report IPv4
         // peers in that form; canonicalising makes both work.
         let ip = ip.to_canonical();
-        match place_of(reader, ip) {
+        match place_of(loaded, ip) {
             Ok(place) => place,
             Err(error) => {
                 // debug, not warn: a damaged database would otherwise log on
@@ -237,7 +238,7 @@ impl GeoDb {
         }
         *seen = stamp;
         let reader = open_reader(&source.path)?;
-        self.reader.store(Some(Arc::new(reader)));
+        self.reader.store(Some(Arc::new(Loaded::new(reader))));
         Ok(true)
     }
 
@@ -247,14 +248,14 @@ impl GeoDb {
         self.reader
             .load()
             .as_ref()
-            .map(|reader| reader.metadata().build_epoch)
+            .map(|loaded| loaded.reader.metadata().build_epoch)
     }
 }
 
 impl fmt::Debug for GeoDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let guard = self.reader.load();
-        let metadata = guard.as_ref().map(|reader| reader.metadata());
+        let metadata = guard.as_ref().map(|loaded| loaded.reader.metadata());
         f.debug_struct("GeoDb")
             .field("path", &self.path())
             .field("database_type", &metadata.map(|m| &m.database_type))
@@ -284,19 +285,38 @@ fn open_reader(path: &Path) -> Result<Reader<Mmap>, GeoError> {
     Ok(reader)
 }
 
-fn place_of(reader: &Reader<Mmap>, ip: IpAddr) -> Result<Option<Place>, MaxMindDbError> {
-    let result = reader.lookup(ip)?;
-    // decode_path reads just these fields; decoding a whole geoip2::City
-    // would build every name in every language for each click.
-    let country: Option<&str> = result.decode_path(&maxminddb::path!["country", "iso_code"])?;
-    let Some(country) = country.filter(|code| !code.is_empty()) else {
+/// An opened database and the number that tells its cached places from
+/// those of the databases before it.
+struct Loaded {
+    reader: Reader<Mmap>,
+    generation: u64,
+}
+
+impl Loaded {
+    fn new(reader: Reader<Mmap>) -> Loaded {
+        static OPENED: AtomicU64 = AtomicU64::new(0);
+        Loaded { reader, generation: OPENED.fetch_add(1, Ordering::Relaxed) }
+    }
+}
+
+fn place_of(loaded: &Loaded, ip: IpAddr) -> Result<Option<Place>, MaxMindDbError> {
+    let result = loaded.reader.lookup(ip)?;
+    let Some(record) = result.offset() else {
         return Ok(None);
     };
-    let city: Option<&str> = result.decode_path(&maxminddb::path!["city", "names", "en"])?;
-    Ok(Some(Place {
-        country: country.to_owned(),
-        city: city.filter(|name| !name.is_empty()).map(str::to_owned),
-    }))
+    place_cache::get_or_decode(loaded.generation, record, || {
+        // decode_path reads just these fields; decoding a whole geoip2::City
+        // would build every name in every language for each click.
+        let country: Option<&str> = result.decode_path(&maxminddb::path!["country", "iso_code"])?;
+        let Some(country) = country.filter(|code| !code.is_empty()) else {
+            return Ok(None);
+        };
+        let city: Option<&str> = result.decode_path(&maxminddb::path!["city", "names", "en"])?;
+        Ok(Some(Place {
+            country: country.into(),
+            city: city.filter(|name| !name.is_empty()).map(Arc::from),
+        }))
+    })
 }
 
 /// Spawns a task that calls [`GeoDb::reload_if_changed`] every `every` until
@@ -363,5 +383,6 @@ pub fn spawn_reloader(db: Arc<GeoDb>, every: Duration, stop: CancellationToken) 
     })
 }
 
+mod place_cache;
 #[cfg(test)]
 mod tests;

@@ -76,8 +76,8 @@ fn samples(row: &Row) -> Vec<IpAddr> {
 
 fn expected(row: &Row) -> Option<Place> {
     Some(Place {
-        country: row.country_iso.clone(),
-        city: row.city_name.clone(),
+        country: row.country_iso.as_str().into(),
+        city: row.city_name.as_deref().map(Into::into),
     })
 }
 
@@ -379,7 +379,7 @@ fn reload_swaps_in_a_replaced_file_and_keeps_the_old_one_if_broken() {
     replace(&path, &fs::read(MMDB).expect("read"));
     assert!(db.reload_if_changed().expect("reload original"));
     assert_eq!(db.lookup(ip("192.0.2.1")), london());
-    assert_eq!(before.metadata().database_type, "GeoIP2-City");
+    assert_eq!(before.reader.metadata().database_type, "GeoIP2-City");
 }
 
 #[tokio::test]

@@ -119,7 +119,7 @@ fn login_page(req: &HttpRequest, state: &AppState, status: StatusCode, next: Opt
 fn client_key(req: &HttpRequest, state: &AppState) -> String {
     let facts = request_facts(req);
     let ip = facts.peer.and_then(|peer| client_ip(peer, facts.forwarded, facts.x_forwarded_for, &state.tracker.proxies));
-    state.tracker.visitors.visitor_id(ip, "admin-login")
+    state.tracker.visitors.visitor_id(ip, "admin-login").as_str().to_owned()
 }
 
 async fn credentials_valid(state: &AppState, username: &str, password: &str) -> AdminResult<bool> {

@@ -316,7 +316,7 @@ impl<'a> BatchBuilder<'a> {
         }
         for key in [keys.content_visitors, keys.site.visitors] {
             let group = &mut self.groups[key.group];
-            group.visitors.entry(key.index).or_default().push(&click.visitor);
+            group.visitors.entry(key.index).or_default().push(click.visitor.as_str());
             group.expire(key.index, expire);
         }
         self.rank(keys, click, 1);
