@@ -128,11 +128,26 @@ impl Counter {
 
 /// A counter field as its parts, written out only when the batch is finished. Hashing and
 /// comparing it is a byte and one or two short slices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Hash)]
 struct Field<'a> {
     counter: Counter,
     value: &'a str,
     detail: &'a str,
+}
+
+impl PartialEq for Field<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.counter == other.counter && same_str(self.value, other.value) && same_str(self.detail, other.detail)
+    }
+}
+
+impl Eq for Field<'_> {}
+
+/// Whether two slices hold the same text. A field counted again is mostly the same slice
+/// of the same shared string (a link's channel, a device class, a cached place), which its
+/// address tells without reading the bytes (`memcmp` was a sixth of the writer's time).
+fn same_str(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
 impl<'a> Field<'a> {
@@ -543,8 +558,7 @@ impl<'a> GroupBuilder<'a> {
             args.push_int(key + 2);
         };
         for (key, fields) in self.counters.iter().enumerate().filter(|(_, fields)| !fields.is_empty()) {
-            // Each call from the script costs about as much as the command itself; from
-            // three fields on, reading and writing them all at once is fewer calls.
+            // From three fields on, one op names the hash once for all of them.
             if fields.len() >= 3 {
                 op(&mut args, "H", key);
                 args.push_int(fields.len());
