@@ -1,9 +1,11 @@
 -- Applies one group of click aggregates, atomically and at most once.
 -- KEYS[1] is the batch marker; ops refer to other keys by their index in KEYS.
--- ARGV[1] is the marker's TTL in seconds; then a flat list of ops:
+-- ARGV[1] is the marker's TTL in seconds; ARGV[2] the ops, as one MessagePack array of
+-- strings (see clicks.rs: as separate arguments, turning each into a Redis string and then
+-- a Lua string was half of the script's cost). The ops, flat in that array:
 --   h <key> <field> <n>            HINCRBY
---   H <key> <count> <count × (field n)>   the HINCRBYs of several fields of one hash, as one
---                                  HMGET and one HSET (two calls instead of count)
+--   H <key> <count> <count × (field n)>   HINCRBY of several fields of one hash (the key
+--                                  written once)
 --   z <key> <member> <n>           ZINCRBY
 --   p <key> <count> <elements…>    PFADD
 --   r <key> <maxlen> <count> <count × packed>   XADD key MAXLEN ~ maxlen * c <packed> per entry
@@ -17,55 +19,51 @@
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
 end
-local i, n = 2, #ARGV
+local A = cmsgpack.unpack(ARGV[2])
+local i, n = 1, #A
 while i <= n do
-  local op = ARGV[i]
+  local op = A[i]
   if op == 'h' then
-    redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
+    redis.call('HINCRBY', KEYS[tonumber(A[i + 1])], A[i + 2], A[i + 3])
     i = i + 4
   elseif op == 'H' then
-    local key, count = KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2])
-    local fields, sums = {}, {}
+    -- HINCRBY per field: reading the hash and writing sums back (HMGET + HSET) is two calls,
+    -- but turns every sum into a Lua number and back, which costs more than the calls saved.
+    local key, count = KEYS[tonumber(A[i + 1])], tonumber(A[i + 2])
     for f = 1, count do
-      fields[f] = ARGV[i + 1 + 2 * f]
+      redis.call('HINCRBY', key, A[i + 1 + 2 * f], A[i + 2 + 2 * f])
     end
-    local now = redis.call('HMGET', key, unpack(fields))
-    for f = 1, count do
-      sums[2 * f - 1] = fields[f]
-      sums[2 * f] = (tonumber(now[f]) or 0) + tonumber(ARGV[i + 2 + 2 * f])
-    end
-    redis.call('HSET', key, unpack(sums))
     i = i + 3 + 2 * count
   elseif op == 'z' then
-    redis.call('ZINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3], ARGV[i + 2])
+    redis.call('ZINCRBY', KEYS[tonumber(A[i + 1])], A[i + 3], A[i + 2])
     i = i + 4
   elseif op == 'p' then
-    local count = tonumber(ARGV[i + 2])
-    redis.call('PFADD', KEYS[tonumber(ARGV[i + 1])], unpack(ARGV, i + 3, i + 2 + count))
+    local count = tonumber(A[i + 2])
+    redis.call('PFADD', KEYS[tonumber(A[i + 1])], unpack(A, i + 3, i + 2 + count))
     i = i + 3 + count
   elseif op == 'r' then
-    local key, maxlen, count = KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], tonumber(ARGV[i + 3])
+    local key, maxlen, count = KEYS[tonumber(A[i + 1])], A[i + 2], tonumber(A[i + 3])
     for j = i + 4, i + 3 + count do
-      redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'c', ARGV[j])
+      redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'c', A[j])
     end
     i = i + 4 + count
   elseif op == 'x' then
-    local count = tonumber(ARGV[i + 3])
-    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], 'MAXLEN', '~', ARGV[i + 2], '*', unpack(ARGV, i + 4, i + 3 + count))
+    local count = tonumber(A[i + 3])
+    redis.call('XADD', KEYS[tonumber(A[i + 1])], 'MAXLEN', '~', A[i + 2], '*', unpack(A, i + 4, i + 3 + count))
     i = i + 4 + count
   elseif op == 'm' then
-    redis.call('XTRIM', KEYS[tonumber(ARGV[i + 1])], 'MINID', '~', ARGV[i + 2])
+    redis.call('XTRIM', KEYS[tonumber(A[i + 1])], 'MINID', '~', A[i + 2])
     i = i + 3
   elseif op == 't' then
-    redis.call('EXPIREAT', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
+    redis.call('EXPIREAT', KEYS[tonumber(A[i + 1])], A[i + 2])
     i = i + 3
   elseif op == 's' then
-    local fresh = redis.call('SET', KEYS[tonumber(ARGV[i + 1])], '1', 'NX', 'EX', ARGV[i + 2])
-    local count = tonumber(ARGV[i + 3])
+    local fresh = redis.call('SET', KEYS[tonumber(A[i + 1])], '1', 'NX', 'EX', A[i + 2])
+    local count = tonumber(A[i + 3])
     i = i + 4
     for _ = 1, count do
       if fresh then
-        redis.call('HINCRBY', KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2])
+        redis.call('HINCRBY', KEYS[tonumber(A[i])], A[i + 1], A[i + 2])
       end
       i = i + 3
     end

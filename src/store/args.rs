@@ -1,10 +1,9 @@
 //! The arguments of a batch's script: tens of thousands of short strings, kept in one
 //! buffer. As a `Vec<String>` they cost an allocation each to build, another to copy into
 //! the Redis command, and a free each to drop, which made up much of the click writer's
-//! time in the profile (docs/performance.md). In the spool they are a JSON array of strings,
-//! as before.
+//! time in the profile (docs/performance.md). They go to Redis as one MessagePack array;
+//! in the spool they are a JSON array of strings, as before.
 
-use redis::{RedisWrite, ToRedisArgs};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A list of string arguments in one buffer.
@@ -79,16 +78,50 @@ impl<'a> FromIterator<&'a str> for Args {
     }
 }
 
-impl ToRedisArgs for Args {
-    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        for arg in self.iter() {
-            out.write_arg(arg.as_bytes());
+impl Args {
+    /// The arguments from the `first` on, as one MessagePack array of strings: the form in
+    /// which apply_clicks.lua takes a batch's ops. Redis decodes it in C at once (its
+    /// `cmsgpack`), where tens of thousands of arguments each became a Redis string and then
+    /// a Lua string (docs/performance.md).
+    pub fn to_msgpack(&self, first: usize) -> Vec<u8> {
+        let args = || self.iter().skip(first);
+        let (count, bytes) = args().fold((0, 0), |(count, bytes), arg| (count + 1, bytes + arg.len()));
+        let mut out = Vec::with_capacity(5 + 5 * count + bytes);
+        match count {
+            0..16 => out.push(0x90 | count as u8),
+            16..65_536 => {
+                out.push(0xdc);
+                out.extend_from_slice(&(count as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(0xdd);
+                out.extend_from_slice(&saturating_u32(count).to_be_bytes());
+            }
         }
+        for arg in args() {
+            let len = arg.len();
+            match len {
+                0..32 => out.push(0xa0 | len as u8),
+                32..256 => out.extend_from_slice(&[0xd9, len as u8]),
+                256..65_536 => {
+                    out.push(0xda);
+                    out.extend_from_slice(&(len as u16).to_be_bytes());
+                }
+                _ => {
+                    out.push(0xdb);
+                    out.extend_from_slice(&saturating_u32(len).to_be_bytes());
+                }
+            }
+            out.extend_from_slice(arg.as_bytes());
+        }
+        out
     }
+}
 
-    fn num_of_args(&self) -> usize {
-        self.len()
-    }
+/// A batch is megabytes at most, far below 4 GiB; past it Redis would refuse the array, and
+/// the batch would wait in the spool, rather than be cut.
+fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Serialize for Args {
@@ -131,8 +164,19 @@ mod tests {
     }
 
     #[test]
-    fn redis_gets_one_argument_each() {
-        let args: Args = ["a", "bc", ""].into_iter().collect();
-        assert_eq!(args.to_redis_args(), vec![b"a".to_vec(), b"bc".to_vec(), Vec::new()]);
+    fn msgpack_sizes_every_string_and_the_array_by_the_smallest_header_that_fits() {
+        let args: Args = ["ttl", "", "ab"].into_iter().collect();
+        assert_eq!(args.to_msgpack(1), [0x92, 0xa0, 0xa2, b'a', b'b']);
+        let long = |len: usize| "x".repeat(len);
+        for (len, header) in [(31, vec![0xa0 | 31]), (32, vec![0xd9, 32]), (255, vec![0xd9, 255]), (256, vec![0xda, 1, 0]), (65_536, vec![0xdb, 0, 1, 0, 0])] {
+            let args: Args = [long(len).as_str()].into_iter().collect();
+            let packed = args.to_msgpack(0);
+            assert_eq!((&packed[..1 + header.len()], packed.len()), (&[&[0x91][..], &header].concat()[..], 1 + header.len() + len), "{len} bytes");
+        }
+        for (count, header) in [(15, vec![0x9f]), (16, vec![0xdc, 0, 16]), (65_536, vec![0xdd, 0, 1, 0, 0])] {
+            let args: Args = std::iter::repeat_n("", count).collect();
+            let packed = args.to_msgpack(0);
+            assert_eq!((&packed[..header.len()], packed.len()), (&header[..], header.len() + count), "{count} strings");
+        }
     }
 }

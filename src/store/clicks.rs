@@ -75,12 +75,20 @@ impl Store {
             .groups
             .iter()
             .map(|group| {
+                let (ttl, ops) = group.script_args();
                 let mut invocation = APPLY.prepare_invoke();
-                invocation.key(&group.keys).arg(&group.args);
+                invocation.key(&group.keys).arg(ttl).arg(ops);
                 invocation
             })
             .collect();
         self.run_scripts(&APPLY, &invocations).await.map(drop)
+    }
+}
+
+impl Group {
+    /// ARGV of apply_clicks.lua: the marker's TTL, and the ops as one MessagePack array.
+    fn script_args(&self) -> (&str, Vec<u8>) {
+        (self.args.get(0).unwrap_or_default(), self.args.to_msgpack(1))
     }
 }
 
@@ -103,8 +111,9 @@ impl ClickBatch {
         let mut pipe = redis::pipe();
         pipe.load_script(&APPLY).ignore();
         for group in &self.groups {
+            let (ttl, ops) = group.script_args();
             // Built as a plain command: a ScriptInvocation would copy every argument twice.
-            pipe.cmd("EVALSHA").arg(APPLY.get_hash()).arg(group.keys.len()).arg(&group.keys).arg(&group.args).ignore();
+            pipe.cmd("EVALSHA").arg(APPLY.get_hash()).arg(group.keys.len()).arg(&group.keys).arg(ttl).arg(ops).ignore();
         }
         pipe
     }
@@ -136,10 +145,7 @@ fn count_script_commands(args: &Args, count: &mut impl FnMut(&'static str, usize
     for (op, i) in script_ops(args) {
         let (command, runs) = match op {
             "h" => ("hincrby", 1),
-            "H" => {
-                count("hmget", 1);
-                ("hset", 1)
-            }
+            "H" => ("hincrby", number(i + 2)),
             "z" => ("zincrby", 1),
             "p" => ("pfadd", 1),
             "x" => ("xadd", 1),

@@ -242,3 +242,20 @@ async fn dump_keys(app: &TestApp) -> String {
     }
     dump
 }
+
+/// A batch's ops reach the script as one MessagePack array (`Args::to_msgpack`); Redis'
+/// own decoder must read back every string, whatever header its length and the array's
+/// size take, multi-byte text and separators included.
+#[tokio::test]
+async fn redis_decodes_a_batch_of_ops_of_every_size() {
+    use sharetrail::store::args::Args;
+    let mut conn = redis::Client::open(redis_server().url()).expect("client").get_multiplexed_async_connection().await.expect("connects");
+    let lengths = [0, 1, 31, 32, 255, 256, 65_535, 65_536];
+    let long: Vec<String> = lengths.iter().map(|&len| "é\u{1f}x".repeat(len / 4) + &"y".repeat(len % 4)).collect();
+    let short: Vec<String> = (0..65_536).map(|i| format!("{i}")).collect();
+    for sent in [&long[..], &short[..15], &short[..16], &short[..65_535], &short[..]] {
+        let args: Args = std::iter::once("skipped").chain(sent.iter().map(String::as_str)).collect();
+        let back: Vec<String> = redis::cmd("EVAL").arg("return cmsgpack.unpack(ARGV[1])").arg(0).arg(args.to_msgpack(1)).query_async(&mut conn).await.expect("decodes");
+        assert!(back == sent, "{} strings came back changed", sent.len());
+    }
+}
