@@ -87,34 +87,42 @@ impl Args {
         let args = || self.iter().skip(first);
         let (count, bytes) = args().fold((0, 0), |(count, bytes), arg| (count + 1, bytes + arg.len()));
         let mut out = Vec::with_capacity(5 + 5 * count + bytes);
-        match count {
-            0..16 => out.push(0x90 | count as u8),
-            16..65_536 => {
-                out.push(0xdc);
-                out.extend_from_slice(&(count as u16).to_be_bytes());
-            }
-            _ => {
-                out.push(0xdd);
-                out.extend_from_slice(&saturating_u32(count).to_be_bytes());
-            }
-        }
+        push_header(&mut out, &ARRAY, count);
         for arg in args() {
-            let len = arg.len();
-            match len {
-                0..32 => out.push(0xa0 | len as u8),
-                32..256 => out.extend_from_slice(&[0xd9, len as u8]),
-                256..65_536 => {
-                    out.push(0xda);
-                    out.extend_from_slice(&(len as u16).to_be_bytes());
-                }
-                _ => {
-                    out.push(0xdb);
-                    out.extend_from_slice(&saturating_u32(len).to_be_bytes());
-                }
-            }
+            push_header(&mut out, &STR, arg.len());
             out.extend_from_slice(arg.as_bytes());
         }
         out
+    }
+}
+
+/// The first bytes of a MessagePack type's headers: the one-byte form (the length in its low
+/// bits, below `fixed_below`), then the forms followed by an 8-bit (strings only), 16-bit
+/// and 32-bit length.
+struct Headers {
+    fixed: u8,
+    fixed_below: usize,
+    len8: Option<u8>,
+    len16: u8,
+    len32: u8,
+}
+
+const ARRAY: Headers = Headers { fixed: 0x90, fixed_below: 16, len8: None, len16: 0xdc, len32: 0xdd };
+const STR: Headers = Headers { fixed: 0xa0, fixed_below: 32, len8: Some(0xd9), len16: 0xda, len32: 0xdb };
+
+/// Appends the smallest header of `kind` that holds `len`.
+fn push_header(out: &mut Vec<u8>, kind: &Headers, len: usize) {
+    match (len, kind.len8) {
+        (len, _) if len < kind.fixed_below => out.push(kind.fixed | len as u8),
+        (0..256, Some(len8)) => out.extend_from_slice(&[len8, len as u8]),
+        (0..65_536, _) => {
+            out.push(kind.len16);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(kind.len32);
+            out.extend_from_slice(&saturating_u32(len).to_be_bytes());
+        }
     }
 }
 
