@@ -127,6 +127,19 @@ fn oxford() -> Option<Place> {
     })
 }
 
+/// Addresses of one network share a record, so their place is decoded once and shared, not
+/// copied into new strings per click (src/enrich/geo/place_cache.rs).
+#[test]
+fn addresses_of_one_record_share_one_place() {
+    let db = test_db();
+    let (first, second) = (db.lookup(ip("192.0.2.1")).expect("known"), db.lookup(ip("192.0.2.200")).expect("known"));
+    assert_eq!(first, second);
+    assert!(Arc::ptr_eq(&first.country, &second.country));
+    assert!(Arc::ptr_eq(first.city.as_ref().expect("a city"), second.city.as_ref().expect("a city")));
+    let elsewhere = db.lookup(ip("198.51.100.1")).expect("known");
+    assert!(!Arc::ptr_eq(&first.country, &elsewhere.country), "another record, another place");
+}
+
 #[test]
 fn every_tsv_row_resolves_to_its_country_and_city() {
     let db = test_db();
