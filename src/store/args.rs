@@ -84,11 +84,12 @@ impl Args {
     /// `cmsgpack`), where tens of thousands of arguments each became a Redis string and then
     /// a Lua string (docs/performance.md).
     pub fn to_msgpack(&self, first: usize) -> Vec<u8> {
-        let args = || self.iter().skip(first);
-        let (count, bytes) = args().fold((0, 0), |(count, bytes), arg| (count + 1, bytes + arg.len()));
-        let mut out = Vec::with_capacity(5 + 5 * count + bytes);
+        let count = self.len().saturating_sub(first);
+        // Where the first argument sent starts in `text`: the end of the one before it.
+        let start = if first == 0 { 0 } else { self.ends.get(first - 1).copied().unwrap_or(self.text.len()) };
+        let mut out = Vec::with_capacity(5 + 5 * count + self.text.len() - start);
         push_header(&mut out, &ARRAY, count);
-        for arg in args() {
+        for arg in self.iter().skip(first) {
             push_header(&mut out, &STR, arg.len());
             out.extend_from_slice(arg.as_bytes());
         }
