@@ -75,7 +75,7 @@ struct KeyRef {
 }
 
 /// What a counter field counts; with its value (and detail) it makes the field's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Counter {
     Clicks,
     Bots,
