@@ -32,7 +32,8 @@ pub enum Visitor {
     Person,
     /// A messaging app's link-preview fetch: evidence that the link was shared there.
     Preview {
-        platform: String,
+        /// Shared with the rule, so a preview's click carries it without an allocation.
+        platform: Arc<str>,
     },
     Bot,
 }
@@ -100,7 +101,7 @@ pub struct Classifier {
 
 #[derive(Debug, Clone)]
 struct CompiledPreview {
-    platform: String,
+    platform: Arc<str>,
     equals: Option<String>,
     needles: Vec<usize>,
 }
@@ -152,7 +153,7 @@ impl Classifier {
         let reading = Reading::of(ua);
         if let Some(platform) = self.preview_platform(ua, &hits) {
             return reading.into_details(Visitor::Preview {
-                platform: platform.to_owned(),
+                platform: Arc::clone(platform),
             });
         }
         if reading.looks_automated() || self.bots.iter().any(|&id| hits.has(id)) {
@@ -172,7 +173,7 @@ impl Classifier {
         hits
     }
 
-    fn preview_platform(&self, ua: &str, hits: &Hits) -> Option<&str> {
+    fn preview_platform(&self, ua: &str, hits: &Hits) -> Option<&Arc<str>> {
         let matches = |rule: &&CompiledPreview| {
             rule.equals
                 .as_ref()
@@ -182,7 +183,7 @@ impl Classifier {
         self.previews
             .iter()
             .find(matches)
-            .map(|rule| rule.platform.as_str())
+            .map(|rule| &rule.platform)
     }
 }
 
@@ -309,7 +310,7 @@ fn compile_preview(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CompiledPreview {
-        platform: rule.platform.clone(),
+        platform: rule.platform.as_str().into(),
         equals,
         needles: ids,
     })

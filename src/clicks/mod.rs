@@ -68,7 +68,7 @@ impl Tracker {
         let ua = self.classifier.classify(facts.user_agent);
         let kind = match &ua.visitor {
             Visitor::Person => ClickKind::Person,
-            Visitor::Preview { platform } => ClickKind::Preview(platform.clone()),
+            Visitor::Preview { platform } => ClickKind::Preview(Arc::clone(platform)),
             Visitor::Bot => ClickKind::Bot,
         };
         let private = self.honor_opt_out && facts.opted_out;

@@ -77,7 +77,9 @@ impl Counters {
 }
 
 enum Message {
-    Click(Box<Click>),
+    /// Not boxed: a box was a malloc on a worker and a free on the writer per click, and
+    /// those contended for glibc's arena lock (docs/performance.md).
+    Click(Click),
     Flush(oneshot::Sender<Result<(), String>>),
 }
 
@@ -131,7 +133,7 @@ impl Recorder {
         // Counted before the send, so the writer never takes off more than was handed in;
         // a dropped click counts as taken off, so the depth stays true.
         self.counters.handed_in(&click.kind);
-        if self.tx.try_send(Message::Click(Box::new(click))).is_ok() {
+        if self.tx.try_send(Message::Click(click)).is_ok() {
             let queued = (self.tx.max_capacity() - self.tx.capacity()) as u64;
             // Read first: a write on every request would bounce the counter between workers.
             if queued > self.counters.peak_queued.load(Ordering::Relaxed) {
@@ -273,7 +275,7 @@ impl Writer {
             match message {
                 Message::Click(click) => {
                     self.counters.dequeued.fetch_add(1, Ordering::Relaxed);
-                    clicks.push(*click);
+                    clicks.push(click);
                 }
                 Message::Flush(ack) => {
                     self.write(std::mem::take(&mut clicks)).await;
@@ -381,7 +383,7 @@ mod tests {
     const LINGER: Duration = Duration::from_millis(20);
 
     fn click() -> Message {
-        Message::Click(Box::new(Click::sample(0)))
+        Message::Click(Click::sample(0))
     }
 
     /// Runs `gather` on a paused clock after `first` arrived, with `later` sent at the given

@@ -13,7 +13,7 @@ pub enum ClickKind {
     /// A reader.
     Person,
     /// A messaging app's link preview: evidence of a share into `platform`, never a click.
-    Preview(String),
+    Preview(Arc<str>),
     /// Any other automated client.
     Bot,
     /// A person tapped a share button (`/share/{code}`): the link is about to be shared.

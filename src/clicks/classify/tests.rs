@@ -46,8 +46,19 @@ fn visitor(ua: &str) -> Visitor {
 
 fn preview(platform: &str) -> Visitor {
     Visitor::Preview {
-        platform: platform.to_owned(),
+        platform: platform.into(),
     }
+}
+
+/// A preview's platform is its rule's string, shared: a copy per preview was an allocation
+/// on a request worker, freed on the click writer (docs/performance.md).
+#[test]
+fn previews_share_their_rules_platform() {
+    let platform = |ua| match DEFAULT.classify(ua).visitor {
+        Visitor::Preview { platform } => platform,
+        other => panic!("not a preview: {other:?}"),
+    };
+    assert!(Arc::ptr_eq(&platform(IMESSAGE), &platform(IMESSAGE)));
 }
 
 /// (kind, platform, device, user agent) of every row of the shared file.

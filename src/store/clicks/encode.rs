@@ -430,7 +430,7 @@ impl<'a> BatchBuilder<'a> {
         let expire = click.at_ms / 1000 + i64::from(self.policy.retention_days) * DAY_SECS;
         let oldest_kept_ms = click.at_ms - i64::from(self.policy.retention_days) * DAY_SECS * 1000;
         let platform = match &click.kind {
-            ClickKind::Preview(platform) => platform.as_str(),
+            ClickKind::Preview(platform) => platform,
             _ => "",
         };
         let group = &mut self.groups[key.group];
