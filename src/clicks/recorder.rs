@@ -18,9 +18,10 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// A batch being applied by its own task. The writer keeps a share of the batch so that it
-/// can spool it when the task fails or the shutdown drain runs out of time.
-type InFlight = (Arc<ClickBatch>, JoinHandle<Result<(), redis::RedisError>>);
+/// A batch being applied by its own task, and when it was sent. The writer keeps a share of
+/// the batch so that it can spool it when the task fails or the shutdown drain runs out of
+/// time. The task answers with the preview windows the batch opened.
+type InFlight = (Arc<ClickBatch>, std::time::Instant, JoinHandle<Result<Vec<String>, redis::RedisError>>);
 
 /// How often the spool is retried while it holds batches.
 const REPLAY_EVERY: Duration = Duration::from_secs(1);
@@ -297,8 +298,10 @@ impl Writer {
         self.settle().await;
         if self.redis_ok && self.time_left().is_some() {
             let (store, applying) = (self.store.clone(), batch.clone());
+            // Before the task can send it: a window it opens is open from a little later.
+            let sent_at = std::time::Instant::now();
             let task = tokio::spawn(async move { store.apply_batch(&applying).await });
-            self.in_flight = Some((batch, task));
+            self.in_flight = Some((batch, sent_at, task));
         } else {
             self.sent.forget();
             self.spool(&batch).await;
@@ -307,7 +310,7 @@ impl Writer {
 
     /// Waits for the batch in flight, if any, and counts it, or spools it when Redis failed it.
     async fn settle(&mut self) {
-        let Some((batch, mut task)) = self.in_flight.take() else {
+        let Some((batch, sent_at, mut task)) = self.in_flight.take() else {
             return;
         };
         // During the shutdown drain a slow Redis must not hold the exit past its bound; a
@@ -317,8 +320,9 @@ impl Writer {
             None => None,
         };
         let failure = match outcome {
-            Some(Ok(Ok(()))) => {
+            Some(Ok(Ok(opened))) => {
                 self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
+                self.sent.windows_opened(opened, sent_at, self.policy.preview_window());
                 return;
             }
             Some(Ok(Err(e))) => {
@@ -360,9 +364,13 @@ impl Writer {
                     continue;
                 }
             };
-            if let Err(e) = self.store.apply_batch(&batch).await {
-                self.redis_ok = false;
-                return Err(format!("Redis is still unavailable: {e}"));
+            let sent_at = std::time::Instant::now();
+            match self.store.apply_batch(&batch).await {
+                Ok(opened) => self.sent.windows_opened(opened, sent_at, self.policy.preview_window()),
+                Err(e) => {
+                    self.redis_ok = false;
+                    return Err(format!("Redis is still unavailable: {e}"));
+                }
             }
             self.counters.recorded.fetch_add(batch.clicks as u64, Ordering::Relaxed);
             if let Err(e) = self.spool.remove(&path).await {

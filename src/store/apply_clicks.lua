@@ -17,9 +17,12 @@
 --   t <key> <unix seconds>         EXPIREAT
 --   s <key> <seconds> <count> then <count> × (<key> <field> <n>):
 --                                  SET key NX EX seconds, and only if it was set, the HINCRBYs
+-- Returns 0 for a batch applied before; else the KEYS indices of the `s` keys it set (the
+-- preview windows it opened, which the writer then knows to be open: clicks.rs).
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
 end
+local opened = {}
 local A = cmsgpack.unpack(ARGV[2])
 local i, n = 1, #A
 while i <= n do
@@ -59,7 +62,11 @@ while i <= n do
     redis.call('EXPIREAT', KEYS[tonumber(A[i + 1])], A[i + 2])
     i = i + 3
   elseif op == 's' then
-    local fresh = redis.call('SET', KEYS[tonumber(A[i + 1])], '1', 'NX', 'EX', A[i + 2])
+    local window = tonumber(A[i + 1])
+    local fresh = redis.call('SET', KEYS[window], '1', 'NX', 'EX', A[i + 2])
+    if fresh then
+      opened[#opened + 1] = window
+    end
     local count = tonumber(A[i + 3])
     i = i + 4
     for _ = 1, count do
@@ -72,4 +79,4 @@ while i <= n do
     return redis.error_reply('apply_clicks: unknown op ' .. tostring(op))
   end
 end
-return 1
+return opened

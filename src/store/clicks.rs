@@ -12,6 +12,7 @@ use super::args::Args;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
+use std::time::Duration;
 
 pub use encode::{encode_batch, encode_batch_after};
 
@@ -49,6 +50,12 @@ pub struct WritePolicy {
     pub group_by_slot: bool,
 }
 
+impl WritePolicy {
+    pub fn preview_window(&self) -> Duration {
+        Duration::from_secs(self.preview_window_secs)
+    }
+}
+
 /// A batch ready to apply, and what the spool stores while Redis is away.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClickBatch {
@@ -65,23 +72,27 @@ pub struct Group {
 }
 
 impl Store {
-    /// Applies a batch in one round trip. An error leaves the batch safe to apply again.
-    pub async fn apply_batch(&self, batch: &ClickBatch) -> Result<(), redis::RedisError> {
-        if !self.is_cluster() {
-            return batch.pipeline().query_async(&mut self.conn()).await;
-        }
-        // A cluster needs each group sent to its slot's node, with the EVAL fallback there.
-        let invocations: Vec<redis::ScriptInvocation<'_>> = batch
-            .groups
-            .iter()
-            .map(|group| {
-                let (ttl, ops) = group.script_args();
-                let mut invocation = APPLY.prepare_invoke();
-                invocation.key(&group.keys).arg(ttl).arg(ops);
-                invocation
-            })
-            .collect();
-        self.run_scripts(&APPLY, &invocations).await.map(drop)
+    /// Applies a batch in one round trip, and returns the keys of the preview windows it
+    /// opened (see [`SentRecently`](super::sent_recently::SentRecently)). An error leaves the
+    /// batch safe to apply again.
+    pub async fn apply_batch(&self, batch: &ClickBatch) -> Result<Vec<String>, redis::RedisError> {
+        let replies: Vec<redis::Value> = if self.is_cluster() {
+            // A cluster needs each group sent to its slot's node, with the EVAL fallback there.
+            let invocations: Vec<redis::ScriptInvocation<'_>> = batch
+                .groups
+                .iter()
+                .map(|group| {
+                    let (ttl, ops) = group.script_args();
+                    let mut invocation = APPLY.prepare_invoke();
+                    invocation.key(&group.keys).arg(ttl).arg(ops);
+                    invocation
+                })
+                .collect();
+            self.run_scripts(&APPLY, &invocations).await?
+        } else {
+            batch.pipeline().query_async(&mut self.conn()).await?
+        };
+        Ok(batch.groups.iter().zip(&replies).flat_map(|(group, reply)| group.opened_windows(reply)).collect())
     }
 }
 
@@ -89,6 +100,19 @@ impl Group {
     /// ARGV of apply_clicks.lua: the marker's TTL, and the ops as one MessagePack array.
     fn script_args(&self) -> (&str, Vec<u8>) {
         (self.args.get(0).unwrap_or_default(), self.args.to_msgpack(1))
+    }
+
+    /// The keys of the preview windows that the script's reply says it opened (KEYS indices;
+    /// 0, a batch applied before, opened none).
+    fn opened_windows<'g>(&'g self, reply: &'g redis::Value) -> impl Iterator<Item = String> + 'g {
+        let indices = match reply {
+            redis::Value::Array(items) => items.as_slice(),
+            _ => &[],
+        };
+        indices.iter().filter_map(|index| match index {
+            redis::Value::Int(index) => usize::try_from(*index).ok().and_then(|index| self.keys.get(index.checked_sub(1)?)).cloned(),
+            _ => None,
+        })
     }
 }
 
@@ -113,7 +137,7 @@ impl ClickBatch {
         for group in &self.groups {
             let (ttl, ops) = group.script_args();
             // Built as a plain command: a ScriptInvocation would copy every argument twice.
-            pipe.cmd("EVALSHA").arg(APPLY.get_hash()).arg(group.keys.len()).arg(&group.keys).arg(ttl).arg(ops).ignore();
+            pipe.cmd("EVALSHA").arg(APPLY.get_hash()).arg(group.keys.len()).arg(&group.keys).arg(ttl).arg(ops);
         }
         pipe
     }

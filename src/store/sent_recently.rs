@@ -1,8 +1,15 @@
-//! What the click writer's earlier batches already told Redis: each key's expiry and how
-//! far each raw-click stream was trimmed. Every batch used to repeat both for every key it
-//! touched, which was a fifth of its commands (docs/performance.md); a batch now leaves out
-//! an `EXPIREAT` that would move a key's expiry by less than [`SLACK_SECS`] and an `XTRIM`
-//! that would trim less than [`SLACK_SECS`] further.
+//! What the click writer's earlier batches already told Redis: each key's expiry, how far
+//! each raw-click stream was trimmed, and which preview windows are open. Every batch used to
+//! repeat the first two for every key it touched, which was a fifth of its commands
+//! (docs/performance.md); a batch now leaves out an `EXPIREAT` that would move a key's expiry
+//! by less than [`SLACK_SECS`] and an `XTRIM` that would trim less than [`SLACK_SECS`]
+//! further. And a preview whose window the writer itself opened, and which is still open,
+//! needs no `SET … NX` that is bound to fail (a burst of fetches of one shared link is one
+//! share): it is left out, which took a sixth of Redis' work per click at saturation.
+//!
+//! A window counts as open for its length from when the batch that opened it was sent,
+//! less [`WINDOW_MARGIN`]: Redis starts it when the batch arrives, a little later. What
+//! another instance opened is not known here; Redis still tells those apart.
 //!
 //! The memory is dropped every [`FORGET_AFTER`], when it grows past [`MAX_KEYS`], and after a
 //! failed write, so a key that lost its expiry (Redis restarted without its data, a key
@@ -16,18 +23,23 @@ use std::time::{Duration, Instant};
 pub const SLACK_SECS: i64 = 3600;
 const FORGET_AFTER: Duration = Duration::from_secs(600);
 const MAX_KEYS: usize = 200_000;
+/// A window is taken to close this much before it does in Redis (clocks, Redis' expiry
+/// cycle).
+pub const WINDOW_MARGIN: Duration = Duration::from_secs(1);
 
 /// See the module documentation.
 #[derive(Debug)]
 pub struct SentRecently {
     expiries: HashMap<String, i64>,
     trims: HashMap<String, i64>,
+    /// Preview windows this writer opened, and until when they are surely open.
+    windows: HashMap<String, Instant>,
     since: Instant,
 }
 
 impl Default for SentRecently {
     fn default() -> Self {
-        SentRecently { expiries: HashMap::new(), trims: HashMap::new(), since: Instant::now() }
+        SentRecently { expiries: HashMap::new(), trims: HashMap::new(), windows: HashMap::new(), since: Instant::now() }
     }
 }
 
@@ -42,17 +54,33 @@ impl SentRecently {
         needed(&mut self.trims, key, oldest_ms, SLACK_SECS * 1000)
     }
 
+    /// Whether the preview window `key` is surely open at `now`, so that a preview in it is
+    /// no new share.
+    pub fn window_open(&self, key: &str, now: Instant) -> bool {
+        self.windows.get(key).is_some_and(|&until| now < until)
+    }
+
+    /// Remembers the windows a batch sent at `sent_at` opened, each `length` long.
+    pub fn windows_opened(&mut self, keys: impl IntoIterator<Item = String>, sent_at: Instant, length: Duration) {
+        let Some(until) = length.checked_sub(WINDOW_MARGIN).map(|open| sent_at + open) else {
+            return;
+        };
+        self.windows.extend(keys.into_iter().map(|key| (key, until)));
+    }
+
     /// Starts a batch: forgets everything once it is old or large.
     pub fn start_batch(&mut self) {
-        if self.since.elapsed() >= FORGET_AFTER || self.expiries.len() + self.trims.len() > MAX_KEYS {
+        if self.since.elapsed() >= FORGET_AFTER || self.expiries.len() + self.trims.len() + self.windows.len() > MAX_KEYS {
             self.forget();
         }
     }
 
-    /// Forgets everything (after a failed write, whose commands may never have run).
+    /// Forgets everything (after a failed write, whose commands may never have run, or
+    /// which may mean that Redis restarted without its data).
     pub fn forget(&mut self) {
         self.expiries.clear();
         self.trims.clear();
+        self.windows.clear();
         self.since = Instant::now();
     }
 }
@@ -96,10 +124,32 @@ mod tests {
     #[test]
     fn after_forgetting_everything_is_sent_again() {
         let mut sent = SentRecently::default();
+        let now = Instant::now();
         assert!(sent.expiry_needed("k", 1000));
         assert!(sent.trim_needed("s", 1000));
+        sent.windows_opened(["w".to_owned()], now, Duration::from_secs(300));
         sent.forget();
         assert!(sent.expiry_needed("k", 1000));
         assert!(sent.trim_needed("s", 1000));
+        assert!(!sent.window_open("w", now));
+    }
+
+    #[test]
+    fn a_window_is_open_for_its_length_from_when_it_was_sent_less_the_margin() {
+        let mut sent = SentRecently::default();
+        let (sent_at, length) = (Instant::now(), Duration::from_secs(300));
+        sent.windows_opened(["w".to_owned()], sent_at, length);
+        assert!(sent.window_open("w", sent_at));
+        assert!(sent.window_open("w", sent_at + length - WINDOW_MARGIN - Duration::from_millis(1)));
+        assert!(!sent.window_open("w", sent_at + length - WINDOW_MARGIN));
+        assert!(!sent.window_open("other", sent_at), "only the windows opened");
+    }
+
+    #[test]
+    fn a_window_shorter_than_the_margin_is_never_taken_as_open() {
+        let mut sent = SentRecently::default();
+        let sent_at = Instant::now();
+        sent.windows_opened(["w".to_owned()], sent_at, WINDOW_MARGIN);
+        assert!(!sent.window_open("w", sent_at));
     }
 }

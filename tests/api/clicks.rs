@@ -88,6 +88,31 @@ async fn a_burst_of_previews_by_one_platform_is_one_share() {
 }
 
 #[tokio::test]
+async fn a_writer_leaves_out_previews_in_a_window_it_opened_and_redis_judges_the_others() {
+    let app = app_behind_proxy().await;
+    let (content, code) = mint(&app, "slack").await;
+    app.tap(&code, SLACKBOT, &[]).await;
+    app.flush().await;
+    // The window's key goes behind the writer's back. A writer that asked Redis would now
+    // count a second share; this one knows the window it opened is open, and asks nothing.
+    let id = sharetrail::domain::ContentId::parse(&content).expect("id");
+    let code_of = sharetrail::domain::ShortCode::parse(&code).expect("code");
+    let window = app.keys_builder().content_preview_seen(&id, &code_of, "slack");
+    let deleted: i64 = redis::cmd("DEL").arg(&window).query_async(&mut app.redis().await).await.expect("del");
+    assert_eq!(deleted, 1, "the first preview opened {window}");
+    app.tap(&code, SLACKBOT, &[]).await;
+    app.flush().await;
+    assert_eq!(app.content_today(&content).await.get("shares:slack"), Some(&1));
+    // Another instance has not seen the window, so Redis decides, and finds it closed.
+    let other = app.sibling().await;
+    other.tap(&code, SLACKBOT, &[]).await;
+    other.flush().await;
+    let day = app.content_today(&content).await;
+    assert_eq!((day.get("shares:slack"), day.get("pv:slack")), (Some(&2), Some(&2)), "{day:?}");
+    assert_eq!(app.recent_clicks(&content).await.len(), 3, "every fetch is a raw click");
+}
+
+#[tokio::test]
 async fn a_preview_by_another_platform_is_a_forward() {
     let app = app_behind_proxy().await;
     let (content, code) = mint(&app, "whatsapp").await;

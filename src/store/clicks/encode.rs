@@ -18,6 +18,7 @@ use crate::store::keys::{Keys, hash_tag};
 use crate::store::sent_recently::SentRecently;
 use foldhash::HashMap;
 use std::collections::hash_map::Entry;
+use std::time::Instant;
 
 const DAY_SECS: i64 = 86_400;
 
@@ -28,7 +29,7 @@ pub fn encode_batch(keys: &Keys, policy: &WritePolicy, channels: &ChannelRegistr
 }
 
 /// [`encode_batch`] for a writer that remembers what its earlier batches sent: expiries and
-/// trims that Redis already has are left out.
+/// trims that Redis already has are left out, and so are previews in windows it knows open.
 pub fn encode_batch_after(
     keys: &Keys,
     policy: &WritePolicy,
@@ -37,9 +38,12 @@ pub fn encode_batch_after(
     clicks: &[Click],
     sent: &mut SentRecently,
 ) -> ClickBatch {
+    sent.start_batch();
     let mut batch = BatchBuilder {
         keys,
         policy,
+        sent,
+        now: Instant::now(),
         groups: Vec::new(),
         group_of_tag: HashMap::default(),
         site_keys: HashMap::default(),
@@ -53,7 +57,6 @@ pub fn encode_batch_after(
         batch.add(click, channels);
     }
     batch.count_site_wide();
-    sent.start_batch();
     let groups = batch
         .groups
         .into_iter()
@@ -192,9 +195,12 @@ struct ClickKeys {
     day_expiry: i64,
 }
 
-struct BatchBuilder<'a> {
+struct BatchBuilder<'a, 's> {
     keys: &'a Keys,
     policy: &'a WritePolicy,
+    /// Which preview windows are known open (at `now`).
+    sent: &'s SentRecently,
+    now: Instant,
     groups: Vec<GroupBuilder<'a>>,
     group_of_tag: HashMap<String, usize>,
     /// By channel and day number.
@@ -205,8 +211,8 @@ struct BatchBuilder<'a> {
     content_day_keys: HashMap<(&'a str, i64), (KeyRef, KeyRef)>,
     /// `YYYY-MM-DD` by day number.
     day_names: HashMap<i64, String>,
-    /// Preview window keys, by code, platform and scope.
-    seen_keys: HashMap<(&'a str, &'a str, Scope), KeyRef>,
+    /// Preview window keys, by code, platform and scope; None for a window known open.
+    seen_keys: HashMap<(&'a str, &'a str, Scope), Option<KeyRef>>,
     /// A content's day hash → the site's day hash of that day, and their expiry.
     site_day_of: HashMap<KeyRef, (KeyRef, i64)>,
 }
@@ -216,7 +222,7 @@ fn day_number(at_ms: i64) -> i64 {
     at_ms.div_euclid(DAY_SECS * 1000)
 }
 
-impl<'a> BatchBuilder<'a> {
+impl<'a> BatchBuilder<'a, '_> {
     /// The key's place in the batch, added to its group (by hash tag on a cluster) if new.
     fn intern(&mut self, key: String) -> KeyRef {
         let tag = if self.policy.group_by_slot { hash_tag(&key) } else { "all" };
@@ -299,14 +305,15 @@ impl<'a> BatchBuilder<'a> {
                 ];
                 if self.policy.group_by_slot {
                     // On a cluster a window guards only counters of its own slot.
-                    let seen = self.seen_key(click, platform, Scope::Content);
-                    self.share(seen, &[content_day], &fields, expire);
-                    let seen = self.seen_key(click, platform, Scope::Site);
-                    self.share(seen, &[site_day], &fields, expire);
-                } else {
+                    if let Some(seen) = self.seen_key(click, platform, Scope::Content) {
+                        self.share(seen, &[content_day], &fields, expire);
+                    }
+                    if let Some(seen) = self.seen_key(click, platform, Scope::Site) {
+                        self.share(seen, &[site_day], &fields, expire);
+                    }
+                } else if let Some(seen) = self.seen_key(click, platform, Scope::Content) {
                     // On one Redis the content's window guards the site's counters too: one
                     // SET per preview instead of two.
-                    let seen = self.seen_key(click, platform, Scope::Content);
                     self.share(seen, &[content_day, site_day], &fields, expire);
                 }
                 self.rank(keys, click, 0);
@@ -386,8 +393,9 @@ impl<'a> BatchBuilder<'a> {
         group.expire(top.index, keys.day_expiry);
     }
 
-    /// The key of a preview's share window (the content's or the site-wide one).
-    fn seen_key(&mut self, click: &'a Click, platform: &'a str, scope: Scope) -> KeyRef {
+    /// The key of a preview's share window (the content's or the site-wide one), or None
+    /// when the writer knows it open: the preview is then no new share.
+    fn seen_key(&mut self, click: &'a Click, platform: &'a str, scope: Scope) -> Option<KeyRef> {
         let of = (click.code().as_str(), platform, scope);
         if let Some(&found) = self.seen_keys.get(&of) {
             return found;
@@ -396,7 +404,7 @@ impl<'a> BatchBuilder<'a> {
             Scope::Content => self.keys.content_preview_seen(click.content(), click.code(), platform),
             Scope::Site => self.keys.site_preview_seen(click.code(), platform),
         };
-        let found = self.intern(key);
+        let found = (!self.sent.window_open(&key, self.now)).then(|| self.intern(key));
         self.seen_keys.insert(of, found);
         found
     }

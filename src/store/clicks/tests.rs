@@ -157,6 +157,25 @@ fn a_preview_opens_one_window_on_one_redis_and_one_per_slot_on_a_cluster() {
     }
 }
 
+#[test]
+fn a_preview_in_a_window_the_writer_knows_open_is_left_out() {
+    let (keys, mut policy, channels) = setup();
+    let mut preview = click(0);
+    preview.kind = ClickKind::Preview("slack".into());
+    let window = keys.content_preview_seen(preview.content(), preview.code(), "slack");
+    let mut sent = SentRecently::default();
+    sent.windows_opened([window.clone()], std::time::Instant::now(), policy.preview_window());
+    let batch = encode_batch_after(&keys, &policy, &channels, "b1", std::slice::from_ref(&preview), &mut sent);
+    assert_eq!(batch.commands()["set"], 1, "the batch marker only");
+    assert!(!batch.groups[0].keys.contains(&window));
+    assert!(!batch.groups[0].args.iter().any(|a| a == "shares:whatsapp"));
+    assert_eq!(batch.commands()["xadd"], 1, "the preview is still a raw click");
+    // On a cluster the site-wide window is another key, which this writer did not open.
+    policy.group_by_slot = true;
+    let cluster = encode_batch_after(&keys, &policy, &channels, "b2", &[preview], &mut sent);
+    assert_eq!(cluster.commands()["set"], 2 + 1, "two markers and the site's window");
+}
+
 /// The batch's counter increments (`h` and `H` ops), by key and field.
 fn increments(batch: &ClickBatch) -> BTreeMap<(String, String), i64> {
     let mut sums = BTreeMap::new();
