@@ -26,10 +26,15 @@ for i = 4, #ARGV do
     end
   end
   for _, entry in ipairs(redis.call("XRANGE", content .. ":clicks", from, "+")) do
-    -- One field, c: clicks joined by \30, each click's values by \31, kind the fifth
-    -- (CLICK_FIELDS).
+    -- One field, d (or c): clicks joined by \30, each click's values by \31, kind the
+    -- fifth (CLICK_FIELDS); in d, \29 is the value of the click before.
+    local before
     for record in string.gmatch(entry[2][2], "[^\30]+") do
       local kind = string.match(record, "^[^\31]*\31[^\31]*\31[^\31]*\31[^\31]*\31([^\31]*)")
+      if kind == "\29" then
+        kind = before
+      end
+      before = kind
       raw[kind] = (raw[kind] or 0) + 1
     end
   end

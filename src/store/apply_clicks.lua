@@ -9,8 +9,11 @@
 --                                  written once)
 --   z <key> <member> <n>           ZINCRBY
 --   p <key> <count> <elements…>    PFADD
---   r <key> <maxlen> <count> <count × packed>   XADD key MAXLEN ~ maxlen * c <packed> per entry
---                                  (raw clicks joined by \30, their values by \31: clicks.rs)
+--   R <key> <maxlen> <count> <count × packed>   XADD key MAXLEN ~ maxlen * d <packed> per entry
+--                                  (raw clicks joined by \30, their values by \31, times and
+--                                  repeated values relative to the click before: clicks.rs)
+--   r                              the same as R with field c (batches spooled by older
+--                                  versions: each click whole)
 --   x <key> <maxlen> <count> <field value…>   XADD key MAXLEN ~ maxlen * … (one raw click with
 --                                  its field names: batches spooled by older versions)
 --   m <key> <min id>               XTRIM key MINID ~ min id (drops raw clicks past retention)
@@ -45,10 +48,11 @@ while i <= n do
     local count = tonumber(A[i + 2])
     redis.call('PFADD', KEYS[tonumber(A[i + 1])], unpack(A, i + 3, i + 2 + count))
     i = i + 3 + count
-  elseif op == 'r' then
+  elseif op == 'R' or op == 'r' then
     local key, maxlen, count = KEYS[tonumber(A[i + 1])], A[i + 2], tonumber(A[i + 3])
+    local field = op == 'R' and 'd' or 'c'
     for j = i + 4, i + 3 + count do
-      redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'c', A[j])
+      redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', field, A[j])
     end
     i = i + 4 + count
   elseif op == 'x' then

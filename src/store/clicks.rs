@@ -29,9 +29,16 @@ pub const CLICK_FIELDS: [&str; 14] =
 /// separators; a value never holds either). As fourteen fields, each click cost the script
 /// fourteen more arguments to convert and Redis fourteen more listpack entries, and as an
 /// entry each, an `XADD` per click (docs/performance.md).
+///
+/// After an entry's first record, a record's time is the milliseconds since the record
+/// before, and a value the same as the one before it is [`SAME_AS_BEFORE`]: a third fewer
+/// bytes for Redis' Lua to hash and its streams to keep.
 pub const PACKED_SEPARATOR: char = '\u{1f}';
 pub const RECORD_SEPARATOR: char = '\u{1e}';
-pub const PACKED_FIELD: &str = "c";
+pub const SAME_AS_BEFORE: &str = "\u{1d}";
+pub const PACKED_FIELD: &str = "d";
+/// The field of entries packed before times and values referred to the record before.
+pub const PACKED_WHOLE_FIELD: &str = "c";
 /// Most clicks in one stream entry, which bounds what reading the latest entries returns.
 pub const CLICKS_PER_ENTRY: usize = 64;
 
@@ -117,14 +124,32 @@ impl Group {
 }
 
 /// The raw clicks of one stream entry, oldest first, each as its fields: unpacks
-/// [`PACKED_FIELD`]; an entry written by a version before packing is one click with its
-/// fields as they are.
+/// [`PACKED_FIELD`] (or [`PACKED_WHOLE_FIELD`]); an entry written by a version before packing
+/// is one click with its fields as they are.
 pub fn unpack_raw_clicks(mut fields: HashMap<String, String>) -> Vec<HashMap<String, String>> {
+    let whole = |record: &str| CLICK_FIELDS.iter().zip(record.split(PACKED_SEPARATOR)).map(|(name, value)| ((*name).to_owned(), value.to_owned())).collect();
+    if let Some(packed) = fields.remove(PACKED_WHOLE_FIELD) {
+        return packed.split(RECORD_SEPARATOR).map(whole).collect();
+    }
     let Some(packed) = fields.remove(PACKED_FIELD) else {
         return vec![fields];
     };
-    let unpack = |record: &str| CLICK_FIELDS.iter().zip(record.split(PACKED_SEPARATOR)).map(|(name, value)| ((*name).to_owned(), value.to_owned())).collect();
-    packed.split(RECORD_SEPARATOR).map(unpack).collect()
+    let mut before: Vec<String> = Vec::new();
+    let mut relative = |record: &str| -> Vec<String> {
+        let values: Vec<String> = record
+            .split(PACKED_SEPARATOR)
+            .enumerate()
+            .map(|(i, value)| match before.get(i) {
+                // A time that does not parse stays as it is rather than becoming a wrong one.
+                Some(at) if i == 0 => at.parse::<i64>().ok().zip(value.parse::<i64>().ok()).map_or_else(|| value.to_owned(), |(at, delta)| (at + delta).to_string()),
+                Some(earlier) if value == SAME_AS_BEFORE => earlier.clone(),
+                _ => value.to_owned(),
+            })
+            .collect();
+        before.clone_from(&values);
+        values
+    };
+    packed.split(RECORD_SEPARATOR).map(|record| CLICK_FIELDS.iter().map(|name| (*name).to_owned()).zip(relative(record)).collect()).collect()
 }
 
 impl ClickBatch {
@@ -173,7 +198,7 @@ fn count_script_commands(args: &Args, count: &mut impl FnMut(&'static str, usize
             "z" => ("zincrby", 1),
             "p" => ("pfadd", 1),
             "x" => ("xadd", 1),
-            "r" => ("xadd", number(i + 3)),
+            "r" | "R" => ("xadd", number(i + 3)),
             "m" => ("xtrim", 1),
             "t" => ("expireat", 1),
             "s" => {
@@ -197,7 +222,7 @@ fn script_ops(args: &Args) -> impl Iterator<Item = (&str, usize)> {
             "h" | "z" => 4,
             "H" => 3 + 2 * number(i + 2),
             "p" => 3 + number(i + 2),
-            "x" | "r" => 4 + number(i + 3),
+            "x" | "r" | "R" => 4 + number(i + 3),
             "m" | "t" => 3,
             "s" => 4 + 3 * number(i + 3),
             _ => return None,

@@ -10,7 +10,7 @@
 //! the maps use foldhash, not SipHash (their keys come from our own clicks, not from a
 //! client choosing collisions).
 
-use super::{CLICKS_PER_ENTRY, ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, RECORD_SEPARATOR, WritePolicy};
+use super::{CLICKS_PER_ENTRY, ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, RECORD_SEPARATOR, SAME_AS_BEFORE, WritePolicy};
 use crate::domain::click::day_of;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::store::args::Args;
@@ -441,33 +441,42 @@ impl<'a> BatchBuilder<'a, '_> {
             ClickKind::Preview(platform) => platform,
             _ => "",
         };
+        let (campaign, in_app) = (click.campaign().unwrap_or_default(), click.in_app.as_deref().unwrap_or_default());
+        let (city, referrer) = (click.city.as_deref().unwrap_or_default(), click.referrer_host.as_deref().unwrap_or_default());
+        // In the order of CLICK_FIELDS, after the time.
+        let values = [click.code().as_str(), click.channel(), campaign, click.kind.name(), platform, click.device, &click.os, &click.browser, in_app, &click.country, city, referrer, click.source];
         let group = &mut self.groups[key.group];
         let stream = group.streams.entry(key.index).or_default();
-        let record = stream.clicks % CLICKS_PER_ENTRY;
+        let first = stream.clicks.is_multiple_of(CLICKS_PER_ENTRY);
         stream.clicks += 1;
+        // The entry's record before this one, which its time and values refer to.
+        let before = if first { None } else { stream.last.as_ref() };
         let add = |packed: &mut String| {
-            if record > 0 {
-                packed.push(RECORD_SEPARATOR);
+            match before {
+                None => packed.push_str(itoa::Buffer::new().format(click.at_ms)),
+                Some((at_ms, _)) => {
+                    packed.push(RECORD_SEPARATOR);
+                    packed.push_str(itoa::Buffer::new().format(click.at_ms - at_ms));
+                }
             }
-            packed.push_str(itoa::Buffer::new().format(click.at_ms));
-            let (campaign, in_app) = (click.campaign().unwrap_or_default(), click.in_app.as_deref().unwrap_or_default());
-            let (city, referrer) = (click.city.as_deref().unwrap_or_default(), click.referrer_host.as_deref().unwrap_or_default());
-            // In the order of CLICK_FIELDS, after the time.
-            for value in [click.code().as_str(), click.channel(), campaign, click.kind.name(), platform, click.device, &click.os, &click.browser, in_app, &click.country, city, referrer, click.source] {
+            for (i, value) in values.iter().enumerate() {
                 packed.push(PACKED_SEPARATOR);
-                // Both separators are ASCII, so a byte scan finds them (faster than by char).
-                if value.bytes().any(|b| b == PACKED_SEPARATOR as u8 || b == RECORD_SEPARATOR as u8) {
-                    packed.extend(value.chars().map(|c| if c == PACKED_SEPARATOR || c == RECORD_SEPARATOR { ' ' } else { c }));
+                if !value.is_empty() && before.is_some_and(|(_, earlier)| same_str(earlier[i], value)) {
+                    packed.push_str(SAME_AS_BEFORE);
+                } else if value.bytes().any(|b| b == PACKED_SEPARATOR as u8 || b == RECORD_SEPARATOR as u8 || b == SAME_AS_BEFORE.as_bytes()[0]) {
+                    // All three separators are ASCII, so a byte scan finds them (faster than by char).
+                    packed.extend(value.chars().map(|c| if matches!(c, PACKED_SEPARATOR | RECORD_SEPARATOR) || SAME_AS_BEFORE.starts_with(c) { ' ' } else { c }));
                 } else {
                     packed.push_str(value);
                 }
             }
         };
-        if record == 0 {
+        if first {
             stream.entries.push_with(add);
         } else {
             stream.entries.append_to_last(add);
         }
+        stream.last = Some((click.at_ms, values));
         let trim = group.stream_trims.entry(key.index).or_insert(oldest_kept_ms);
         *trim = (*trim).max(oldest_kept_ms);
         group.expire(key.index, expire);
@@ -476,9 +485,11 @@ impl<'a> BatchBuilder<'a, '_> {
 
 /// A stream's new raw clicks: entries of up to [`CLICKS_PER_ENTRY`] packed clicks.
 #[derive(Default)]
-struct StreamBuilder {
+struct StreamBuilder<'a> {
     clicks: usize,
     entries: Args,
+    /// The time and values of the last click packed.
+    last: Option<(i64, [&'a str; 13])>,
 }
 
 /// One group's keys and ops, borrowing what it can from the batch's clicks. Keys are
@@ -499,7 +510,7 @@ struct GroupBuilder<'a> {
     top: HashMap<(usize, &'a str), i64>,
     visitors: HashMap<usize, Vec<&'a str>>,
     /// Per stream, its new raw clicks.
-    streams: HashMap<usize, StreamBuilder>,
+    streams: HashMap<usize, StreamBuilder<'a>>,
     /// Per stream, the oldest entry id (ms) to keep.
     stream_trims: HashMap<usize, i64>,
     /// The `s` ops, ready.
@@ -603,7 +614,7 @@ impl<'a> GroupBuilder<'a> {
         let mut streams: Vec<_> = self.streams.into_iter().collect();
         streams.sort_unstable_by_key(|&(key, _)| key);
         for (key, stream) in &streams {
-            op(&mut args, "r", *key);
+            op(&mut args, "R", *key);
             // MAXLEN counts entries: as many as hold `recent_clicks` clicks of this size.
             let per_entry = stream.clicks.div_ceil(stream.entries.len()).max(1);
             args.push_int(policy.recent_clicks.div_ceil(per_entry));

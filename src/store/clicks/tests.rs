@@ -60,11 +60,11 @@ fn a_batch_knows_its_bytes_on_the_wire() {
 fn raw_clicks_of_one_stream_travel_packed_in_one_entry() {
     let batch = encode(&[click(0), click(1), click(2)]);
     let args = &batch.groups[0].args;
-    let at = args.iter().position(|a| a == "r").expect("an r op");
+    let at = args.iter().position(|a| a == "R").expect("an R op");
     assert_eq!(args.get(at + 3), Some("1"), "one entry");
     let records: Vec<&str> = args.get(at + 4).expect("the entry").split(RECORD_SEPARATOR).collect();
     assert_eq!(records.len(), 3);
-    assert!(records.iter().all(|r| r.starts_with(&click(0).at_ms.to_string())), "each starts with the click's time");
+    assert!(records[0].starts_with(&format!("{}{PACKED_SEPARATOR}", click(0).at_ms)), "the first starts with its time");
     assert!(records.iter().all(|r| r.split(PACKED_SEPARATOR).count() == CLICK_FIELDS.len()));
     assert_eq!(batch.commands()["xadd"], 1);
 }
@@ -74,7 +74,7 @@ fn a_full_entry_starts_the_next_and_maxlen_counts_entries_of_that_size() {
     let clicks: Vec<Click> = (0..2 * CLICKS_PER_ENTRY + 1).map(click).collect();
     let batch = encode(&clicks);
     let args = &batch.groups[0].args;
-    let at = args.iter().position(|a| a == "r").expect("an r op");
+    let at = args.iter().position(|a| a == "R").expect("an R op");
     let sizes: Vec<usize> = (0..3).map(|e| args.get(at + 4 + e).expect("an entry").split(RECORD_SEPARATOR).count()).collect();
     assert_eq!((args.get(at + 3), sizes), (Some("3"), vec![CLICKS_PER_ENTRY, CLICKS_PER_ENTRY, 1]));
     // 1,000 recent clicks at 43 clicks an entry (129 / 3) are 24 entries.
@@ -82,19 +82,53 @@ fn a_full_entry_starts_the_next_and_maxlen_counts_entries_of_that_size() {
 }
 
 #[test]
+fn after_an_entry_s_first_click_times_and_repeated_values_refer_to_the_click_before() {
+    let (mut second, mut third) = (click(1), click(2));
+    second.at_ms += 250;
+    third.at_ms += 240;
+    third.kind = ClickKind::Bot;
+    third.city = None;
+    let batch = encode(&[click(0), second.clone(), third.clone()]);
+    let args = &batch.groups[0].args;
+    let at = args.iter().position(|a| a == "R").expect("an R op");
+    let packed = args.get(at + 4).expect("the packed clicks");
+    let records: Vec<Vec<&str>> = packed.split(RECORD_SEPARATOR).map(|r| r.split(PACKED_SEPARATOR).collect()).collect();
+    let value = |record: usize, field: &str| records[record][CLICK_FIELDS.iter().position(|f| *f == field).expect("a field")];
+    assert_eq!((value(1, "t"), value(2, "t")), ("250", "-10"), "milliseconds since the click before, which may be later");
+    assert_eq!((value(1, "country"), value(1, "kind"), value(2, "kind")), (SAME_AS_BEFORE, SAME_AS_BEFORE, "bot"));
+    assert_eq!((value(1, "campaign"), value(2, "city")), ("", ""), "an empty value stays empty");
+    let clicks = unpack_raw_clicks(HashMap::from([(PACKED_FIELD.to_owned(), packed.to_owned())]));
+    let times: Vec<String> = clicks.iter().map(|c| c["t"].clone()).collect();
+    assert_eq!(times, [click(0).at_ms, second.at_ms, third.at_ms].map(|t| t.to_string()));
+    assert_eq!((clicks[2]["country"].as_str(), clicks[2]["kind"].as_str(), clicks[2]["city"].as_str()), ("GB", "bot", ""));
+    assert_eq!((clicks[1]["city"].as_str(), clicks[1]["os"].as_str(), clicks[1]["code"].as_str()), ("London", "iOS", "abc23456"));
+}
+
+#[test]
+fn an_entry_packed_whole_reads_as_it_is() {
+    let packed = ["1763856000000", "abc23456", "whatsapp", "", "person", "", "smartphone", "iOS", "Safari", "", "GB", "London", "", "link"].join("\u{1f}");
+    let two = format!("{packed}{RECORD_SEPARATOR}{packed}");
+    let clicks = unpack_raw_clicks(HashMap::from([(PACKED_WHOLE_FIELD.to_owned(), two)]));
+    assert_eq!(clicks.len(), 2);
+    assert!(clicks.iter().all(|c| c["t"] == "1763856000000" && c["city"] == "London" && c.len() == CLICK_FIELDS.len()));
+}
+
+#[test]
 fn packed_clicks_unpack_to_their_fields_and_a_separator_in_a_value_cannot_shift_them() {
     let mut tricky = click(0);
     tricky.city = Some("Saint\u{1f}Denis".into());
     tricky.os = "i\u{1e}OS".into();
+    tricky.browser = "\u{1d}".into();
     let batch = encode(&[tricky, click(1)]);
     let args = &batch.groups[0].args;
-    let at = args.iter().position(|a| a == "r").expect("an r op");
+    let at = args.iter().position(|a| a == "R").expect("an R op");
     let packed = args.get(at + 4).expect("the packed clicks");
     let clicks = unpack_raw_clicks(HashMap::from([(PACKED_FIELD.to_owned(), packed.to_owned())]));
     assert_eq!(clicks.len(), 2);
     let fields = &clicks[0];
     assert_eq!(fields.len(), CLICK_FIELDS.len());
     assert_eq!((fields["city"].as_str(), fields["os"].as_str(), fields["country"].as_str()), ("Saint Denis", "i OS", "GB"));
+    assert_eq!((fields["browser"].as_str(), clicks[1]["browser"].as_str()), (" ", "Safari"), "not taken as the same as before");
     assert_eq!((fields["campaign"].as_str(), fields["kind"].as_str(), fields["code"].as_str(), fields["source"].as_str()), ("", "person", "abc23456", "link"));
     assert_eq!(fields["t"], "1763856000000");
     assert_eq!(clicks[1]["city"], "London");
