@@ -31,8 +31,9 @@ pub const CLICK_FIELDS: [&str; 14] =
 /// entry each, an `XADD` per click (docs/performance.md).
 ///
 /// After an entry's first record, a record's time is the milliseconds since the record
-/// before, and a value the same as the one before it is [`SAME_AS_BEFORE`]: a third fewer
-/// bytes for Redis' Lua to hash and its streams to keep.
+/// before, and a value the same as the one before it is [`SAME_AS_BEFORE`] (the ASCII "group"
+/// separator, which a value never holds either): about a quarter fewer bytes for Redis' Lua
+/// to hash and its streams to keep.
 pub const PACKED_SEPARATOR: char = '\u{1f}';
 pub const RECORD_SEPARATOR: char = '\u{1e}';
 pub const SAME_AS_BEFORE: &str = "\u{1d}";
