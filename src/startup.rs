@@ -206,6 +206,7 @@ async fn build_tracker(settings: &Settings, store: &Store, background: &Cancella
             queue_capacity: settings.clicks.queue_capacity,
             batch_size: settings.clicks.batch_size,
             linger: settings.clicks.linger,
+            counters_every: settings.clicks.counters_every,
             policy: WritePolicy {
                 retention_days: settings.clicks.retention_days,
                 recent_clicks: settings.clicks.recent_clicks,

@@ -9,6 +9,7 @@ use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::error::{AppError, Result};
 use crate::store::Store;
 use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch_after};
+use crate::store::held_counters::HeldCounters;
 use crate::store::sent_recently::SentRecently;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -102,6 +103,8 @@ pub struct RecorderSettings {
     pub batch_size: usize,
     /// How long a batch that is not full waits for more clicks.
     pub linger: Duration,
+    /// How long counter sums are held before they are written (zero: with each batch).
+    pub counters_every: Duration,
     pub policy: WritePolicy,
 }
 
@@ -121,6 +124,7 @@ impl Recorder {
             redis_ok: true,
             deadline: deadline.clone(),
             sent: SentRecently::default(),
+            held: HeldCounters::new(settings.counters_every),
             in_flight: None,
         };
         let flushing = Arc::new(Notify::new());
@@ -189,6 +193,8 @@ struct Writer {
     deadline: Arc<OnceLock<Instant>>,
     /// Expiries and trims already in Redis, left out of the next batches.
     sent: SentRecently,
+    /// Counter sums not yet due to be written.
+    held: HeldCounters,
     /// The batch being applied while the next one is built.
     in_flight: Option<InFlight>,
 }
@@ -220,6 +226,14 @@ async fn gather(rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>, b
     }
 }
 
+/// Resolves when held counter sums fall due; never while none are held.
+async fn held_due(due: Option<std::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(Instant::from_std(due)).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Writer {
     async fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: CancellationToken, batch_size: usize, linger: Linger) {
         let mut messages = Vec::with_capacity(batch_size);
@@ -240,12 +254,16 @@ impl Writer {
                     // A failure is retried on the next tick; the spool keeps the batches meanwhile.
                     let _ = self.replay_spool().await;
                 }
+                // Held counter sums fall due while no clicks come.
+                () = held_due(self.held.next_due()) => self.write(Vec::new()).await,
             }
         }
         rx.close();
         while rx.recv_many(&mut messages, batch_size).await > 0 {
             self.handle(&mut messages).await;
         }
+        self.held.release_all();
+        self.write(Vec::new()).await;
         self.settle().await;
         let replayed = match self.time_left() {
             Some(left) => tokio::time::timeout(left, self.replay_spool()).await.unwrap_or_else(|_| Err("out of time".into())),
@@ -279,6 +297,7 @@ impl Writer {
                     clicks.push(click);
                 }
                 Message::Flush(ack) => {
+                    self.held.release_all();
                     self.write(std::mem::take(&mut clicks)).await;
                     self.settle().await;
                     let _ = ack.send(self.replay_spool().await);
@@ -289,12 +308,18 @@ impl Writer {
     }
 
     async fn write(&mut self, clicks: Vec<Click>) {
-        if clicks.is_empty() {
+        if clicks.is_empty() && !self.held.any_due(std::time::Instant::now()) {
             return;
+        }
+        if !self.redis_ok {
+            // Bound for the spool: holding the sums would save Redis nothing, and on disk
+            // they are safe from a crash.
+            self.held.release_all();
         }
         let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
         // Built while the previous batch is still being applied.
-        let batch = Arc::new(encode_batch_after(self.store.keys(), &self.policy, &self.channels, &id, &clicks, &mut self.sent));
+        let batch = encode_batch_after(self.store.keys(), &self.policy, &self.channels, &id, &clicks, &mut self.sent, &mut self.held);
+        let batch = Arc::new(batch);
         self.settle().await;
         if self.redis_ok && self.time_left().is_some() {
             let (store, applying) = (self.store.clone(), batch.clone());

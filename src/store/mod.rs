@@ -3,6 +3,7 @@
 pub mod args;
 pub mod clicks;
 pub mod connection;
+pub mod held_counters;
 pub mod keys;
 pub mod link_cache;
 pub mod link_record;

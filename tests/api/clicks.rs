@@ -284,3 +284,22 @@ async fn redis_decodes_a_batch_of_ops_of_every_size() {
         assert!(back == sent, "{} strings came back changed", sent.len());
     }
 }
+
+#[tokio::test]
+async fn a_day_s_counters_are_held_and_then_written_with_their_expiry_without_a_flush() {
+    let app = spawn_app_with(|env| {
+        env.insert("SHARETRAIL_CLICK_COUNTERS_EVERY_MS".into(), "2000".into());
+    })
+    .await;
+    let (content, code) = mint(&app, "whatsapp").await;
+    assert_eq!(app.tap(&code, IPHONE, &[]).await.status(), 302);
+    let written = eventually(std::time::Duration::from_secs(5), || async { app.recent_clicks(&content).await.len() == 1 }).await;
+    assert!(written, "the raw click goes with its batch");
+    assert_eq!(app.content_today(&content).await.get("clicks:whatsapp"), None, "its counters are held for 2 s from then");
+    let counted = eventually(std::time::Duration::from_secs(10), || async { app.content_today(&content).await.get("clicks:whatsapp") == Some(&1) }).await;
+    assert!(counted, "and written when due, with no flush");
+    let id = sharetrail::domain::ContentId::parse(&content).expect("id");
+    let day = sharetrail::domain::click::day_of(sharetrail::domain::click::now_ms());
+    let ttl: i64 = redis::cmd("TTL").arg(app.keys_builder().content_day(&id, &day)).query_async(&mut app.redis().await).await.expect("ttl");
+    assert!(ttl > 0, "the day hash expires (TTL {ttl})");
+}

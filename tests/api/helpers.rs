@@ -296,3 +296,15 @@ pub async fn error_code(response: Response) -> String {
     assert!(body["error"]["message"].is_string(), "error has a message: {body}");
     body["error"]["code"].as_str().expect("error has a code").to_owned()
 }
+
+/// Polls `check` every 100 ms for at most `limit`.
+pub async fn eventually<F: std::future::Future<Output = bool>>(limit: std::time::Duration, mut check: impl FnMut() -> F) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

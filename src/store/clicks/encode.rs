@@ -14,6 +14,7 @@ use super::{CLICKS_PER_ENTRY, ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, 
 use crate::domain::click::day_of;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::store::args::Args;
+use crate::store::held_counters::HeldCounters;
 use crate::store::keys::{Keys, hash_tag};
 use crate::store::sent_recently::SentRecently;
 use foldhash::HashMap;
@@ -25,11 +26,12 @@ const DAY_SECS: i64 = 86_400;
 /// Turns clicks into a batch. `channels` tells which preview platforms are native to a
 /// channel (a Slack preview of a Slack link is a share, of a WhatsApp link a forward).
 pub fn encode_batch(keys: &Keys, policy: &WritePolicy, channels: &ChannelRegistry, id: &str, clicks: &[Click]) -> ClickBatch {
-    encode_batch_after(keys, policy, channels, id, clicks, &mut SentRecently::default())
+    encode_batch_after(keys, policy, channels, id, clicks, &mut SentRecently::default(), &mut HeldCounters::default())
 }
 
 /// [`encode_batch`] for a writer that remembers what its earlier batches sent: expiries and
 /// trims that Redis already has are left out, and so are previews in windows it knows open.
+/// Counter sums go to `held`, and those due come out of it into the batch.
 pub fn encode_batch_after(
     keys: &Keys,
     policy: &WritePolicy,
@@ -37,6 +39,7 @@ pub fn encode_batch_after(
     id: &str,
     clicks: &[Click],
     sent: &mut SentRecently,
+    held: &mut HeldCounters,
 ) -> ClickBatch {
     sent.start_batch();
     let mut batch = BatchBuilder {
@@ -57,11 +60,11 @@ pub fn encode_batch_after(
         batch.add(click, channels);
     }
     batch.count_site_wide();
+    batch.hold_counters(held);
     let groups = batch
         .groups
         .into_iter()
         .map(|mut group| {
-            group.seal();
             group.leave_out_sent(sent);
             let marker = keys.batch_marker(&group.tag, id);
             group.finish(marker, policy)
@@ -355,7 +358,8 @@ impl<'a> BatchBuilder<'a, '_> {
                 fields.push((field, n));
             }
         }
-        group.expire(key.index, expire);
+        let at = &mut group.counter_expiries[key.index];
+        *at = (*at).max(expire);
     }
 
     /// An increment of a content's daily counter; the site's day gets it in
@@ -381,6 +385,45 @@ impl<'a> BatchBuilder<'a, '_> {
         }
         for (site_day, field, n, expire) in sums {
             self.count_n(site_day, field, n, expire);
+        }
+    }
+
+    /// With sums held across batches: moves this batch's counter sums into `held`, and the
+    /// sums now due out of it into the batch, each hash with its expiry. Without: the sums
+    /// stay, with their hashes' expiries.
+    fn hold_counters(&mut self, held: &mut HeldCounters) {
+        if !held.holding() {
+            for group in &mut self.groups {
+                for index in 0..group.keys.len() {
+                    group.expire(index, group.counter_expiries[index]);
+                }
+            }
+            return;
+        }
+        let mut name = String::new();
+        for group in &mut self.groups {
+            for (index, fields) in group.counters.iter_mut().enumerate().filter(|(_, fields)| !fields.is_empty()) {
+                let hash = held.hash(&group.keys[index], self.now);
+                for (field, n) in fields.drain(..) {
+                    name.clear();
+                    field.write_to(&mut name);
+                    hash.add(&name, n, group.counter_expiries[index]);
+                }
+            }
+            group.increments.clear();
+        }
+        for due in held.take_due(self.now) {
+            let key = self.intern(due.key);
+            let group = &mut self.groups[key.group];
+            let released = &mut group.released;
+            released.push("H");
+            released.push_int(key.index + 2);
+            released.push_int(due.fields.len());
+            for (field, n) in &due.fields {
+                released.push(field);
+                released.push_int(*n);
+            }
+            group.expire(key.index, due.expire);
         }
     }
 
@@ -430,7 +473,7 @@ impl<'a> BatchBuilder<'a, '_> {
             }
         }
         for day in days {
-            group.expire(day.index, expire);
+            group.expire_if_written(day.index, expire);
         }
     }
 
@@ -497,11 +540,15 @@ struct StreamBuilder<'a> {
 /// the batch marker comes first).
 struct GroupBuilder<'a> {
     tag: String,
-    /// Each key's place, while clicks are added; then, sealed, `keys` in that order.
+    /// Each key's place in `keys`.
     index: HashMap<String, usize>,
     keys: Vec<String>,
     /// Per key, when it expires (0: not touched in a way that sets an expiry).
     expiries: Vec<i64>,
+    /// Per counter hash, when its counters say it expires (they may be held for later).
+    counter_expiries: Vec<i64>,
+    /// Per key, when it expires if an op that may not write it (a share window's) does.
+    expiries_if_written: Vec<i64>,
     /// Per key and counter field, its sum.
     increments: HashMap<(usize, Field<'a>), usize>,
     /// Per key (by place), its counter fields and their sums, in the order first counted:
@@ -515,6 +562,8 @@ struct GroupBuilder<'a> {
     stream_trims: HashMap<usize, i64>,
     /// The `s` ops, ready.
     shares: Args,
+    /// Counter sums held across batches and due now, as `H` ops, ready.
+    released: Args,
 }
 
 impl<'a> GroupBuilder<'a> {
@@ -524,6 +573,8 @@ impl<'a> GroupBuilder<'a> {
             keys: Vec::new(),
             index: HashMap::default(),
             expiries: Vec::new(),
+            counter_expiries: Vec::new(),
+            expiries_if_written: Vec::new(),
             increments: HashMap::default(),
             counters: Vec::new(),
             top: HashMap::default(),
@@ -531,25 +582,22 @@ impl<'a> GroupBuilder<'a> {
             streams: HashMap::default(),
             stream_trims: HashMap::default(),
             shares: Args::default(),
+            released: Args::default(),
         }
     }
 
     fn key(&mut self, key: String) -> usize {
-        let next = self.index.len();
-        let index = *self.index.entry(key).or_insert(next);
-        if index == next {
-            self.expiries.push(0);
-            self.counters.push(Vec::new());
+        if let Some(&index) = self.index.get(&key) {
+            return index;
         }
+        let index = self.keys.len();
+        self.index.insert(key.clone(), index);
+        self.keys.push(key);
+        self.expiries.push(0);
+        self.counter_expiries.push(0);
+        self.expiries_if_written.push(0);
+        self.counters.push(Vec::new());
         index
-    }
-
-    /// Puts the keys in their places, once every click is added.
-    fn seal(&mut self) {
-        self.keys = vec![String::new(); self.index.len()];
-        for (key, index) in self.index.drain() {
-            self.keys[index] = key;
-        }
     }
 
     fn expire(&mut self, index: usize, at: i64) {
@@ -557,10 +605,23 @@ impl<'a> GroupBuilder<'a> {
         *entry = (*entry).max(at);
     }
 
+    fn expire_if_written(&mut self, index: usize, at: i64) {
+        let entry = &mut self.expiries_if_written[index];
+        *entry = (*entry).max(at);
+    }
+
+    /// Leaves out the expiries and trims Redis has. An expiry for a key that only a share
+    /// window's op may write (it writes only when the window opens) is sent but not
+    /// remembered: if the key did not exist, the `EXPIREAT` did nothing, and the op that
+    /// does write it later must still send one.
     fn leave_out_sent(&mut self, sent: &mut SentRecently) {
-        for (key, at) in self.keys.iter().zip(self.expiries.iter_mut()) {
-            if *at != 0 && !sent.expiry_needed(key, *at) {
-                *at = 0;
+        for ((key, at), if_written) in self.keys.iter().zip(self.expiries.iter_mut()).zip(&self.expiries_if_written) {
+            if *at != 0 {
+                if !sent.expiry_needed(key, (*at).max(*if_written)) {
+                    *at = 0;
+                }
+            } else {
+                *at = *if_written;
             }
         }
         let keys = &self.keys;
@@ -593,6 +654,7 @@ impl<'a> GroupBuilder<'a> {
                 args.push_int(*n);
             }
         }
+        args.extend(&self.released);
         let mut top: Vec<_> = self.top.into_iter().collect();
         top.sort_unstable();
         for ((key, member), n) in top {

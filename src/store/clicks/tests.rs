@@ -1,7 +1,9 @@
 use super::*;
 use crate::domain::{Channel, ChannelRegistry, Click, ClickKind};
 use crate::store::keys::Keys;
+use crate::store::held_counters::HeldCounters;
 use crate::store::sent_recently::SentRecently;
+use std::time::Duration;
 use std::collections::BTreeMap;
 
 fn click(visitor: usize) -> Click {
@@ -40,12 +42,12 @@ fn a_batch_sums_counters_so_only_raw_clicks_grow_with_its_size() {
 fn a_writer_sends_each_expiry_and_trim_once() {
     let (keys, policy, channels) = setup();
     let mut sent = SentRecently::default();
-    let first = encode_batch_after(&keys, &policy, &channels, "b1", &[click(0)], &mut sent).commands();
-    let second = encode_batch_after(&keys, &policy, &channels, "b2", &[click(1)], &mut sent).commands();
+    let first = encode_batch_after(&keys, &policy, &channels, "b1", &[click(0)], &mut sent, &mut HeldCounters::default()).commands();
+    let second = encode_batch_after(&keys, &policy, &channels, "b2", &[click(1)], &mut sent, &mut HeldCounters::default()).commands();
     assert_eq!((first["expireat"], first["xtrim"]), (6, 1), "day hashes, HLLs, top, stream; one stream");
     assert!(!second.contains_key("expireat") && !second.contains_key("xtrim"), "{second:?}");
     sent.forget();
-    let third = encode_batch_after(&keys, &policy, &channels, "b3", &[click(2)], &mut sent).commands();
+    let third = encode_batch_after(&keys, &policy, &channels, "b3", &[click(2)], &mut sent, &mut HeldCounters::default()).commands();
     assert_eq!(third["expireat"], 6);
 }
 
@@ -199,14 +201,14 @@ fn a_preview_in_a_window_the_writer_knows_open_is_left_out() {
     let window = keys.content_preview_seen(preview.content(), preview.code(), "slack");
     let mut sent = SentRecently::default();
     sent.windows_opened([window.clone()], std::time::Instant::now(), policy.preview_window());
-    let batch = encode_batch_after(&keys, &policy, &channels, "b1", std::slice::from_ref(&preview), &mut sent);
+    let batch = encode_batch_after(&keys, &policy, &channels, "b1", std::slice::from_ref(&preview), &mut sent, &mut HeldCounters::default());
     assert_eq!(batch.commands()["set"], 1, "the batch marker only");
     assert!(!batch.groups[0].keys.contains(&window));
     assert!(!batch.groups[0].args.iter().any(|a| a == "shares:whatsapp"));
     assert_eq!(batch.commands()["xadd"], 1, "the preview is still a raw click");
     // On a cluster the site-wide window is another key, which this writer did not open.
     policy.group_by_slot = true;
-    let cluster = encode_batch_after(&keys, &policy, &channels, "b2", &[preview], &mut sent);
+    let cluster = encode_batch_after(&keys, &policy, &channels, "b2", &[preview], &mut sent, &mut HeldCounters::default());
     assert_eq!(cluster.commands()["set"], 2 + 1, "two markers and the site's window");
 }
 
@@ -255,4 +257,58 @@ fn the_site_s_day_counts_the_sum_of_its_contents_days_but_no_cities_or_campaigns
     assert_eq!(at(&content_day(&second), "camp:spring"), Some(1));
     assert_eq!(at(&content_day(&first), "city:GB:London"), Some(1));
     assert_eq!((at(&keys.site_day(day), "city:GB:London"), at(&keys.site_day(day), "camp:spring")), (None, None));
+}
+
+/// Counter sums held across batches: a minute, so that only `release_all` makes them due.
+fn holding() -> HeldCounters {
+    HeldCounters::new(Duration::from_secs(60))
+}
+
+#[test]
+fn held_counters_leave_the_batch_and_come_back_summed_when_released() {
+    let (keys, policy, channels) = setup();
+    let (mut sent, mut held) = (SentRecently::default(), holding());
+    let first = encode_batch_after(&keys, &policy, &channels, "b1", &[click(0), click(1)], &mut sent, &mut held);
+    assert!(increments(&first).is_empty(), "{:?}", increments(&first));
+    assert_eq!((first.commands()["xadd"], first.commands()["pfadd"]), (1, 2), "raw clicks and visitors still go");
+    assert_eq!(first.commands()["expireat"], 4, "the HLLs, top and stream, not the day hashes yet");
+    let second = encode_batch_after(&keys, &policy, &channels, "b2", &[click(2)], &mut sent, &mut held);
+    assert!(increments(&second).is_empty());
+    held.release_all();
+    let third = encode_batch_after(&keys, &policy, &channels, "b3", &[click(3)], &mut sent, &mut held);
+    let day = crate::domain::click::day_of(click(0).at_ms);
+    let sums = increments(&third);
+    assert_eq!(sums.get(&(keys.site_day(&day), "clicks:whatsapp".to_owned())), Some(&4), "{sums:?}");
+    assert_eq!(sums, increments(&encode(&(0..4).map(click).collect::<Vec<_>>())), "the same sums as one batch of all four");
+    assert_eq!(third.commands()["expireat"], 2, "the day hashes, now written");
+    assert!(held.is_empty());
+    let empty = encode_batch_after(&keys, &policy, &channels, "b4", &[], &mut sent, &mut held);
+    assert!(empty.groups.is_empty(), "nothing held, nothing due");
+}
+
+#[test]
+fn an_expiry_that_only_a_share_window_may_need_is_sent_each_time_until_the_counters_go() {
+    let (keys, policy, channels) = setup();
+    let (mut sent, mut held) = (SentRecently::default(), holding());
+    let preview = |platform: &str| {
+        let mut preview = click(0);
+        preview.kind = ClickKind::Preview(platform.into());
+        preview
+    };
+    let day_expiries = |batch: &ClickBatch| {
+        let day = crate::domain::click::day_of(click(0).at_ms);
+        let days = [keys.site_day(&day), keys.content_day(click(0).content(), &day)];
+        let group = &batch.groups[0];
+        script_ops(&group.args).filter(|&(op, at)| op == "t" && days.contains(&group.keys[group.args.get(at + 1).and_then(|k| k.parse::<usize>().ok()).expect("key") - 1])).count()
+    };
+    // A window that does not open writes no day hash, so an EXPIREAT of it may do nothing.
+    let first = encode_batch_after(&keys, &policy, &channels, "b1", &[preview("slack")], &mut sent, &mut held);
+    let second = encode_batch_after(&keys, &policy, &channels, "b2", &[preview("signal")], &mut sent, &mut held);
+    assert_eq!((day_expiries(&first), day_expiries(&second)), (2, 2), "sent again: not remembered");
+    held.release_all();
+    let third = encode_batch_after(&keys, &policy, &channels, "b3", &[click(1)], &mut sent, &mut held);
+    assert_eq!(day_expiries(&third), 2, "the held counters write the day hashes");
+    held.release_all();
+    let fourth = encode_batch_after(&keys, &policy, &channels, "b4", &[click(2)], &mut sent, &mut held);
+    assert_eq!(day_expiries(&fourth), 0, "remembered once written");
 }
