@@ -11,7 +11,8 @@
 //! The sums are held in memory until they are due, and then ride in the next batch, so
 //! they are applied (or spooled) at most once like everything else in it. A flush and the
 //! shutdown drain write them all. What a crash loses is at most `every` of counter
-//! increments whose raw clicks are already in Redis.
+//! increments whose raw clicks are already in Redis, which is why it is off by default
+//! (`clicks.counters_every_ms`): then a crash loses only the clicks still queued.
 
 use foldhash::HashMap;
 use std::time::{Duration, Instant};
