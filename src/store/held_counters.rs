@@ -79,10 +79,10 @@ impl HeldCounters {
     /// key order.
     pub fn take_due(&mut self, now: Instant) -> Vec<DueCounters> {
         let everything = std::mem::take(&mut self.release_all);
-        let due: Vec<String> = self.keys.iter().filter(|(_, held)| everything || held.due <= now).map(|(key, _)| key.clone()).collect();
-        let mut taken: Vec<DueCounters> = due
-            .into_iter()
-            .filter_map(|key| self.keys.remove(&key).map(|held| DueCounters { key, fields: held.fields, expire: held.expire }))
+        let mut taken: Vec<DueCounters> = self
+            .keys
+            .extract_if(|_, held| everything || held.due <= now)
+            .map(|(key, held)| DueCounters { key, fields: held.fields, expire: held.expire })
             .collect();
         taken.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         taken
