@@ -54,12 +54,7 @@ impl Tappers {
 /// The raw clicks in a content's stream: written with each batch, while the counters' sums
 /// may be held for up to a second before they are.
 pub async fn stored_raw_clicks(redis_url: &str, prefix: &str, content: &str) -> i64 {
-    let id = sharetrail::domain::ContentId::parse(content).expect("id");
-    let key = sharetrail::store::Keys::new(prefix).content_clicks(&id);
-    let mut conn = redis::Client::open(redis_url).expect("url").get_multiplexed_async_connection().await.expect("redis");
-    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE").arg(key).arg("-").arg("+").query_async(&mut conn).await.expect("xrange");
-    let entries = reply.ids.into_iter().map(|entry| entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("a string"))).collect());
-    entries.map(|fields| sharetrail::store::clicks::unpack_raw_clicks(fields).len() as i64).sum()
+    crate::helpers::raw_clicks(redis_url, prefix, content).await.len() as i64
 }
 
 pub async fn stored_clicks(redis_url: &str, prefix: &str, content: &str, channel: &str) -> i64 {

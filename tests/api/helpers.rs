@@ -238,23 +238,7 @@ impl TestApp {
 
     /// A content's raw clicks, oldest first, as field maps.
     pub async fn recent_clicks(&self, content: &str) -> Vec<std::collections::HashMap<String, String>> {
-        let id = sharetrail::domain::ContentId::parse(content).expect("content id");
-        let mut conn = self.redis().await;
-        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg(self.keys_builder().content_clicks(&id))
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .expect("xrange");
-        reply
-            .ids
-            .into_iter()
-            .flat_map(|entry| {
-                let fields = entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect();
-                sharetrail::store::clicks::unpack_raw_clicks(fields)
-            })
-            .collect()
+        raw_clicks(&self.redis_url, &self.prefix, content).await
     }
 
     /// Another instance of the same deployment: same Redis, same keys.
@@ -307,4 +291,25 @@ pub async fn eventually<F: std::future::Future<Output = bool>>(limit: std::time:
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     false
+}
+
+/// A content's raw clicks in the Redis at `redis_url`, oldest first, as field maps.
+pub async fn raw_clicks(redis_url: &str, prefix: &str, content: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let id = sharetrail::domain::ContentId::parse(content).expect("content id");
+    let mut conn = redis::Client::open(redis_url).expect("url").get_multiplexed_async_connection().await.expect("redis");
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(sharetrail::store::Keys::new(prefix).content_clicks(&id))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .expect("xrange");
+    reply
+        .ids
+        .into_iter()
+        .flat_map(|entry| {
+            let fields = entry.map.into_iter().map(|(k, v)| (k, redis::from_redis_value::<String>(v).expect("string field"))).collect();
+            sharetrail::store::clicks::unpack_raw_clicks(fields)
+        })
+        .collect()
 }
