@@ -9,7 +9,7 @@ use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::error::{AppError, Result};
 use crate::store::Store;
 use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch_after};
-use crate::store::held_counters::HeldCounters;
+use crate::store::held_counters::{HeldCounters, PendingSums};
 use crate::store::sent_recently::SentRecently;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -115,6 +115,7 @@ impl Recorder {
         let counters = Arc::new(Counters::default());
         let stop = CancellationToken::new();
         let deadline = Arc::new(OnceLock::new());
+        let (held, incarnation, earlier) = held_counters(&store, &spool, &settings);
         let writer = Writer {
             store,
             channels,
@@ -124,7 +125,9 @@ impl Recorder {
             redis_ok: true,
             deadline: deadline.clone(),
             sent: SentRecently::default(),
-            held: HeldCounters::new(settings.counters_every),
+            held,
+            incarnation,
+            earlier,
             in_flight: None,
         };
         let flushing = Arc::new(Notify::new());
@@ -181,6 +184,29 @@ impl Recorder {
     }
 }
 
+/// The writer's held counter sums, with the pending hash that keeps them safe from a crash
+/// (held_counters.rs); this process's name for that hash, if it has one; and the names
+/// earlier processes noted, whose sums may still wait to be written. Sums are held only
+/// where they can be kept safe: on a single Redis, with the spool folder taking the note.
+fn held_counters(store: &Store, spool: &Spool, settings: &RecorderSettings) -> (HeldCounters, Option<String>, Vec<String>) {
+    let mut every = settings.counters_every;
+    if settings.policy.group_by_slot && !every.is_zero() {
+        tracing::info!("on a Redis Cluster the day counters' sums are written with each batch (clicks.counters_every_ms applies to a single Redis)");
+        every = Duration::ZERO;
+    }
+    let incarnation = (!every.is_zero()).then(|| nanoid::nanoid!(16, &crate::domain::code::ALPHABET));
+    match spool.note_incarnation(incarnation.as_deref()) {
+        Ok(earlier) => match incarnation {
+            Some(id) => (HeldCounters::new(every).pending_in(store.keys().held_sums(&id)), Some(id), earlier),
+            None => (HeldCounters::new(every), None, earlier),
+        },
+        Err(e) => {
+            tracing::error!(error = %e, dir = %spool.dir().display(), "cannot note this process in the spool folder; counter sums are written with each batch");
+            (HeldCounters::new(Duration::ZERO), None, Vec::new())
+        }
+    }
+}
+
 struct Writer {
     store: Store,
     channels: Arc<ChannelRegistry>,
@@ -195,6 +221,10 @@ struct Writer {
     sent: SentRecently,
     /// Counter sums not yet due to be written.
     held: HeldCounters,
+    /// This process's name for its pending hash of held sums, if it has one.
+    incarnation: Option<String>,
+    /// Earlier processes whose held sums may still be in their pending hashes.
+    earlier: Vec<String>,
     /// The batch being applied while the next one is built.
     in_flight: Option<InFlight>,
 }
@@ -405,7 +435,31 @@ impl Writer {
             tracing::info!(clicks = batch.clicks, "replayed spooled clicks");
         }
         self.redis_ok = true;
-        Ok(())
+        self.write_earlier_sums().await
+    }
+
+    /// Writes the counter sums earlier processes held and did not write (a crash), each
+    /// process's in one batch that also deletes its pending hash, so at most once. After the
+    /// spool: a spooled batch of such a process may still add to its pending hash, or take
+    /// it whole.
+    async fn write_earlier_sums(&mut self) -> Result<(), String> {
+        if self.earlier.is_empty() {
+            return Ok(());
+        }
+        while let Some(id) = self.earlier.last() {
+            let key = self.store.keys().held_sums(id);
+            let values = self.store.pending_sums(&key).await.map_err(|e| format!("Redis is still unavailable: {e}"))?;
+            let pending = PendingSums::decode(values.iter().map(String::as_str));
+            if !pending.is_empty() {
+                let mut held = pending.into_held(key, std::time::Instant::now());
+                let batch_id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
+                let batch = encode_batch_after(self.store.keys(), &self.policy, &self.channels, &batch_id, &[], &mut SentRecently::default(), &mut held);
+                self.store.apply_batch(&batch).await.map_err(|e| format!("Redis is still unavailable: {e}"))?;
+                tracing::warn!(process = %id, "wrote the counter sums an earlier process held when it stopped without a drain");
+            }
+            self.earlier.pop();
+        }
+        self.spool.keep_incarnation(self.incarnation.as_deref()).map_err(|e| e.to_string())
     }
 }
 

@@ -45,6 +45,43 @@ impl Spool {
         &self.dir
     }
 
+    /// Notes `current` as the process whose held counter sums are kept in Redis under its
+    /// name (held_counters.rs), and returns the processes noted before it: their sums, if any
+    /// are left, are for this process to write. Synced, like a spooled batch.
+    pub fn note_incarnation(&self, current: Option<&str>) -> io::Result<Vec<String>> {
+        let earlier = match std::fs::read_to_string(self.incarnations()) {
+            Ok(text) => text.lines().map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        if current.is_some() || !earlier.is_empty() {
+            let mut noted = earlier.clone();
+            noted.extend(current.map(str::to_owned));
+            self.write_incarnations(&noted)?;
+        }
+        Ok(earlier)
+    }
+
+    /// Forgets every process but `current`, once the earlier ones' sums are written.
+    pub fn keep_incarnation(&self, current: Option<&str>) -> io::Result<()> {
+        self.write_incarnations(&current.map(str::to_owned).into_iter().collect::<Vec<_>>())
+    }
+
+    fn incarnations(&self) -> PathBuf {
+        self.dir.join("held-incarnations")
+    }
+
+    fn write_incarnations(&self, ids: &[String]) -> io::Result<()> {
+        use std::io::Write;
+        let temp = self.dir.join(".held-incarnations.tmp");
+        let mut file = std::fs::File::create(&temp)?;
+        for id in ids {
+            writeln!(file, "{id}")?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temp, self.incarnations())
+    }
+
     /// Writes a batch durably.
     pub async fn save(&self, batch: &ClickBatch) -> io::Result<()> {
         let json = serde_json::to_vec(batch)?;

@@ -20,6 +20,10 @@
 --   t <key> <unix seconds>         EXPIREAT
 --   s <key> <seconds> <count> then <count> × (<key> <field> <n>):
 --                                  SET key NX EX seconds, and only if it was set, the HINCRBYs
+--   P <key> <field> <seconds> <sums>   HSET key field sums, EXPIRE key seconds: the day counter
+--                                  sums this batch holds for later, kept with its raw clicks
+--                                  so that a crash cannot lose them (held_counters.rs)
+--   X <key>                        DEL key: the sums held so far are in this batch
 -- Returns 0 for a batch applied before; else the KEYS indices of the `s` keys it set (the
 -- preview windows it opened, which the writer then knows to be open: clicks.rs).
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -79,6 +83,14 @@ while i <= n do
       end
       i = i + 3
     end
+  elseif op == 'P' then
+    local key = KEYS[tonumber(A[i + 1])]
+    redis.call('HSET', key, A[i + 2], A[i + 4])
+    redis.call('EXPIRE', key, A[i + 3])
+    i = i + 5
+  elseif op == 'X' then
+    redis.call('DEL', KEYS[tonumber(A[i + 1])])
+    i = i + 2
   else
     return redis.error_reply('apply_clicks: unknown op ' .. tostring(op))
   end

@@ -8,6 +8,7 @@
 mod encode;
 
 use super::Store;
+use redis::AsyncCommands;
 use super::args::Args;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -101,6 +102,12 @@ impl Store {
             batch.pipeline().query_async(&mut self.conn()).await?
         };
         Ok(batch.groups.iter().zip(&replies).flat_map(|(group, reply)| group.opened_windows(reply)).collect())
+    }
+
+    /// The counter sums a process held and has not written (held_counters.rs), as the
+    /// values of its pending hash `key`.
+    pub async fn pending_sums(&self, key: &str) -> Result<Vec<String>, redis::RedisError> {
+        self.conn().hvals(key).await
     }
 }
 
@@ -206,6 +213,11 @@ fn count_script_commands(args: &Args, count: &mut impl FnMut(&'static str, usize
                 count("set", 1);
                 ("hincrby", number(i + 3))
             }
+            "P" => {
+                count("hset", 1);
+                ("expire", 1)
+            }
+            "X" => ("del", 1),
             // Not yielded: script_ops stops at an op it does not know.
             _ => continue,
         };
@@ -224,7 +236,9 @@ fn script_ops(args: &Args) -> impl Iterator<Item = (&str, usize)> {
             "H" => 3 + 2 * number(i + 2),
             "p" => 3 + number(i + 2),
             "x" | "r" | "R" => 4 + number(i + 3),
+            "X" => 2,
             "m" | "t" => 3,
+            "P" => 5,
             "s" => 4 + 3 * number(i + 3),
             _ => return None,
         };

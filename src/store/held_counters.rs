@@ -9,10 +9,18 @@
 //! written with each batch.
 //!
 //! The sums are held in memory until they are due, and then ride in the next batch, so
-//! they are applied (or spooled) at most once like everything else in it. A flush and the
-//! shutdown drain write them all. What a crash loses is at most `every` of counter
-//! increments whose raw clicks are already in Redis, which is why it is off by default
-//! (`clicks.counters_every_ms`): then a crash loses only the clicks still queued.
+//! they are applied (or spooled) at most once like everything else in it. When the first
+//! held sum is due, all of them are: a flush and the shutdown drain write them all too.
+//!
+//! A crash must not lose counters whose raw clicks are in Redis (a crash loses only the
+//! clicks still queued: issue #7's bound). So on a single Redis each batch that holds sums
+//! also stores them, as one string, in a hash of this process's [`PendingSums`] (`P` in
+//! apply_clicks.lua), and the batch that writes them deletes that hash (`X`): both in the
+//! batch's own script, so the hash always holds exactly the sums applied batches held. A
+//! string per batch costs Redis far less than the `HINCRBY`s it stands for. The next start
+//! of the process writes what an earlier one left there (clicks::recorder). On a cluster a
+//! batch is a group per content, which would take a pending hash per content and batch, so
+//! there a crash can lose up to `every` of counter increments (docs/operations.md).
 
 use foldhash::HashMap;
 use std::time::{Duration, Instant};
@@ -24,6 +32,8 @@ pub struct HeldCounters {
     keys: HashMap<String, Held>,
     /// Set by a flush or the shutdown: the next batch takes every held sum.
     release_all: bool,
+    /// The Redis hash that keeps the held sums safe from a crash, if any.
+    pending: Option<String>,
 }
 
 /// One counter hash's sums, in the order their fields were first counted (so that a batch
@@ -37,7 +47,8 @@ pub struct Held {
     due: Instant,
 }
 
-/// A counter hash whose held sums are due: its key, fields and sums, and expiry.
+/// A counter hash's sums: its key, fields and sums, and expiry. Held sums come out of
+/// [`HeldCounters`] as these when due, and a batch's held sums are stored as a list of them.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DueCounters {
     pub key: String,
@@ -47,7 +58,18 @@ pub struct DueCounters {
 
 impl HeldCounters {
     pub fn new(every: Duration) -> HeldCounters {
-        HeldCounters { every, keys: HashMap::default(), release_all: false }
+        HeldCounters { every, ..HeldCounters::default() }
+    }
+
+    /// Keeps the held sums in the Redis hash `key` as well (on a single Redis).
+    pub fn pending_in(mut self, key: String) -> HeldCounters {
+        self.pending = Some(key);
+        self
+    }
+
+    /// The Redis hash that keeps the held sums safe from a crash, if any.
+    pub fn pending(&self) -> Option<&str> {
+        self.pending.as_deref()
     }
 
     /// Whether sums are held at all; if not, each batch writes its own.
@@ -75,20 +97,22 @@ impl HeldCounters {
         (self.release_all && !self.keys.is_empty()) || self.next_due().is_some_and(|due| due <= now)
     }
 
-    /// Takes the hashes due at `now` (all of them after [`HeldCounters::release_all`]), in
-    /// key order.
+    /// Takes every held hash, in key order, once the first of them is due at `now` (or after
+    /// [`HeldCounters::release_all`]); else none. All at once, so that the batch that takes
+    /// them can clear the pending hash.
     pub fn take_due(&mut self, now: Instant) -> Vec<DueCounters> {
-        let everything = std::mem::take(&mut self.release_all);
-        let mut taken: Vec<DueCounters> = self
-            .keys
-            .extract_if(|_, held| everything || held.due <= now)
-            .map(|(key, held)| DueCounters { key, fields: held.fields, expire: held.expire })
-            .collect();
+        if !self.any_due(now) {
+            self.release_all = false;
+            return Vec::new();
+        }
+        self.release_all = false;
+        let mut taken: Vec<DueCounters> =
+            self.keys.drain().map(|(key, held)| DueCounters { key, fields: held.fields, expire: held.expire }).collect();
         taken.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         taken
     }
 
-    /// When the next hash falls due, if any is held.
+    /// When the held sums fall due, if any are held.
     pub fn next_due(&self) -> Option<Instant> {
         self.keys.values().map(|held| held.due).min()
     }
@@ -110,6 +134,100 @@ impl Held {
             }
         }
     }
+}
+
+/// The sums a process's batches held and has not written: the values of its pending hash,
+/// each one batch's held sums as [`PendingSums::push_hash`] and [`PendingSums::push_field`]
+/// write them. A string there is its length in bytes, `:`, and the string itself (so a
+/// field needs no escaping), and every item ends with a space.
+#[derive(Debug, Default)]
+pub struct PendingSums(Vec<DueCounters>);
+
+impl PendingSums {
+    /// Starts a counter hash of `fields` fields in a pending value.
+    pub fn push_hash(out: &mut String, key: &str, expire: i64, fields: usize) {
+        push_text(out, key);
+        push_number(out, expire);
+        push_number(out, fields as i64);
+    }
+
+    /// A field of the hash started last, and its sum.
+    pub fn push_field(out: &mut String, field: &str, n: i64) {
+        push_text(out, field);
+        push_number(out, n);
+    }
+
+    /// Reads the values of a pending hash; a value that cannot be read is skipped whole.
+    pub fn decode<'v>(values: impl IntoIterator<Item = &'v str>) -> PendingSums {
+        let mut sums = Vec::new();
+        for value in values {
+            match read_value(value) {
+                Some(batch) => sums.extend(batch),
+                None => tracing::error!(bytes = value.len(), "a pending counter sum is unreadable; skipped"),
+            }
+        }
+        PendingSums(sums)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// These sums, all due, for a batch that writes them and deletes the hash `pending`.
+    pub fn into_held(self, pending: String, now: Instant) -> HeldCounters {
+        let mut held = HeldCounters::new(Duration::from_secs(1)).pending_in(pending);
+        for sums in self.0 {
+            let hash = held.hash(&sums.key, now);
+            for (field, n) in &sums.fields {
+                hash.add(field, *n, sums.expire);
+            }
+        }
+        held.release_all();
+        held
+    }
+}
+
+fn push_text(out: &mut String, text: &str) {
+    out.push_str(itoa::Buffer::new().format(text.len()));
+    out.push(':');
+    out.push_str(text);
+    out.push(' ');
+}
+
+fn push_number(out: &mut String, n: i64) {
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push(' ');
+}
+
+/// One pending value's counter hashes, or None if it is not whole.
+fn read_value(mut rest: &str) -> Option<Vec<DueCounters>> {
+    let mut hashes = Vec::new();
+    while !rest.is_empty() {
+        let key = read_text(&mut rest)?;
+        let expire = read_number(&mut rest)?;
+        let count = usize::try_from(read_number(&mut rest)?).ok()?;
+        let mut fields = Vec::with_capacity(count.min(rest.len()));
+        for _ in 0..count {
+            let field = read_text(&mut rest)?;
+            fields.push((field, read_number(&mut rest)?));
+        }
+        hashes.push(DueCounters { key, fields, expire });
+    }
+    Some(hashes)
+}
+
+fn read_text(rest: &mut &str) -> Option<String> {
+    let (len, after) = rest.split_once(':')?;
+    let len: usize = len.parse().ok()?;
+    let text = after.get(..len)?;
+    *rest = after.get(len..)?.strip_prefix(' ')?;
+    Some(text.to_owned())
+}
+
+fn read_number(rest: &mut &str) -> Option<i64> {
+    let (number, after) = rest.split_once(' ')?;
+    *rest = after;
+    number.parse().ok()
 }
 
 #[cfg(test)]
@@ -135,18 +253,58 @@ mod tests {
     }
 
     #[test]
-    fn each_hash_falls_due_on_its_own_and_everything_takes_them_all() {
+    fn once_the_first_hash_is_due_every_hash_is_taken_and_so_after_release_all() {
         let (mut held, start) = (HeldCounters::new(EVERY), Instant::now());
         held.hash("day:b", start).add("clicks:sms", 1, 100);
         held.hash("day:a", start + Duration::from_millis(500)).add("clicks:sms", 1, 100);
+        assert!(held.take_due(start + EVERY - Duration::from_millis(1)).is_empty());
         let due = held.take_due(start + EVERY);
-        assert_eq!(due.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(), ["day:b"]);
+        assert_eq!(due.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(), ["day:a", "day:b"], "all, in key order");
         held.hash("day:c", start + EVERY).add("clicks:sms", 1, 100);
         held.release_all();
         assert!(held.any_due(start));
         let all = held.take_due(start + EVERY);
-        assert_eq!(all.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(), ["day:a", "day:c"], "in key order");
+        assert_eq!(all.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(), ["day:c"]);
         assert!(!held.any_due(start + EVERY * 10), "nothing is left");
+    }
+
+    #[test]
+    fn pending_sums_of_several_batches_add_up_and_an_unreadable_one_is_skipped() {
+        // A field may hold anything a campaign or a referrer brings, separators included.
+        let odd = "camp:a 5:b\u{1f}\"é";
+        let one = vec![DueCounters { key: "day:a".into(), fields: vec![("cc:GB".into(), 2), (odd.into(), 1)], expire: 100 }];
+        let two = vec![
+            DueCounters { key: "day:a".into(), fields: vec![("cc:GB".into(), 3)], expire: 200 },
+            DueCounters { key: "day:b".into(), fields: vec![("clicks:sms".into(), 1)], expire: 100 },
+        ];
+        let encode = |hashes: &[DueCounters]| {
+            let mut out = String::new();
+            for hash in hashes {
+                PendingSums::push_hash(&mut out, &hash.key, hash.expire, hash.fields.len());
+                for (field, n) in &hash.fields {
+                    PendingSums::push_field(&mut out, field, *n);
+                }
+            }
+            out
+        };
+        let (first, second) = (encode(&one), encode(&two));
+        let cut = &second[..second.len() - 3];
+        let values = [first.as_str(), cut, "6:day:a", &second];
+        let pending = PendingSums::decode(values);
+        assert!(!pending.is_empty());
+        let now = Instant::now();
+        let mut held = pending.into_held("held:x".into(), now);
+        assert_eq!(held.pending(), Some("held:x"));
+        assert!(held.any_due(now), "recovered sums are written at once");
+        let due = held.take_due(now);
+        assert_eq!(
+            due,
+            vec![
+                DueCounters { key: "day:a".into(), fields: vec![("cc:GB".into(), 5), (odd.into(), 1)], expire: 200 },
+                DueCounters { key: "day:b".into(), fields: vec![("clicks:sms".into(), 1)], expire: 100 },
+            ]
+        );
+        assert!(PendingSums::decode([]).is_empty());
     }
 
     #[test]

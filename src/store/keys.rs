@@ -108,6 +108,12 @@ impl Keys {
         format!("{}{{{tag}}}:batch:{batch}", self.prefix)
     }
 
+    /// The day counter sums one process (`incarnation`, one per start) holds and has not yet
+    /// written, by batch (held_counters.rs). Only on a single Redis.
+    pub fn held_sums(&self, incarnation: &str) -> String {
+        format!("{}held:{incarnation}", self.prefix)
+    }
+
     /// Pub/sub channel: "link:<code>" when a link changed, so every instance drops it from
     /// its cache.
     pub fn events(&self) -> String {

@@ -125,7 +125,7 @@ async fn redis_going_away_during_a_burst_loses_nothing_and_doubles_nothing() {
     flush_when_redis_is_back(&app).await;
     let expected = answered + 2;
     assert_eq!(stored_clicks(&redis_url, &app.prefix, content, "whatsapp").await, expected);
-    assert!(spool_text(app.spool.path()).is_empty(), "the spool is empty after the replay");
+    assert!(spooled_files(app.spool.path()).is_empty(), "the spool is empty after the replay");
     drop(restarted);
 }
 

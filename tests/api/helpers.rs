@@ -28,6 +28,13 @@ impl RedisServer {
 }
 
 /// The test binary's Redis, started on first use.
+/// The batch files waiting in a spool folder. Its other file, `held-incarnations`, names the
+/// processes whose held counter sums may wait in Redis.
+pub fn spooled_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let files = std::fs::read_dir(dir).expect("spool dir").map(|entry| entry.expect("entry").path());
+    files.filter(|path| path.extension().is_some_and(|e| e == "json")).collect()
+}
+
 pub fn redis_server() -> &'static RedisServer {
     static SERVER: OnceLock<RedisServer> = OnceLock::new();
     SERVER.get_or_init(|| RedisServer { port: start_redis_for_process() })

@@ -14,7 +14,7 @@ use super::{CLICKS_PER_ENTRY, ClickBatch, Group, PACKED_SEPARATOR, PFADD_CHUNK, 
 use crate::domain::click::day_of;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::store::args::Args;
-use crate::store::held_counters::HeldCounters;
+use crate::store::held_counters::{DueCounters, HeldCounters, PendingSums};
 use crate::store::keys::{Keys, hash_tag};
 use crate::store::sent_recently::SentRecently;
 use foldhash::HashMap;
@@ -60,7 +60,7 @@ pub fn encode_batch_after(
         batch.add(click, channels);
     }
     batch.count_site_wide();
-    batch.hold_counters(held);
+    batch.hold_counters(held, id);
     let groups = batch
         .groups
         .into_iter()
@@ -389,9 +389,11 @@ impl<'a> BatchBuilder<'a, '_> {
     }
 
     /// With sums held across batches: moves this batch's counter sums into `held`, and the
-    /// sums now due out of it into the batch, each hash with its expiry. Without: the sums
-    /// stay, with their hashes' expiries.
-    fn hold_counters(&mut self, held: &mut HeldCounters) {
+    /// sums now due out of it into the batch, each hash with its expiry. Where the held sums
+    /// are kept in a pending hash, a batch that holds sums stores its own there, and a batch
+    /// that takes them clears it (held_counters.rs). Without holding: the sums stay, with
+    /// their hashes' expiries.
+    fn hold_counters(&mut self, held: &mut HeldCounters, id: &str) {
         if !held.holding() {
             for group in &mut self.groups {
                 for index in 0..group.keys.len() {
@@ -400,19 +402,59 @@ impl<'a> BatchBuilder<'a, '_> {
             }
             return;
         }
+        // Whether this batch takes the held sums is known before its own are added: those
+        // fall due only `every` from now.
+        let releasing = held.any_due(self.now);
+        // This batch's own sums, for the pending hash (when there is one and it keeps them).
+        let mut own = (held.pending().is_some() && !releasing).then(String::new);
         let mut name = String::new();
         for group in &mut self.groups {
             for (index, fields) in group.counters.iter_mut().enumerate().filter(|(_, fields)| !fields.is_empty()) {
-                let hash = held.hash(&group.keys[index], self.now);
+                let (key, expire) = (&group.keys[index], group.counter_expiries[index]);
+                if let Some(own) = &mut own {
+                    PendingSums::push_hash(own, key, expire, fields.len());
+                }
+                let hash = held.hash(key, self.now);
                 for (field, n) in fields.drain(..) {
                     name.clear();
                     field.write_to(&mut name);
-                    hash.add(&name, n, group.counter_expiries[index]);
+                    hash.add(&name, n, expire);
+                    if let Some(own) = &mut own {
+                        PendingSums::push_field(own, &name, n);
+                    }
                 }
             }
             group.increments.clear();
         }
-        for due in held.take_due(self.now) {
+        let due = held.take_due(self.now);
+        if let Some(pending) = held.pending().map(str::to_owned) {
+            match (releasing, own) {
+                (true, _) => {
+                    // Every held sum is in this batch, the ones in the pending hash included.
+                    let pending = self.intern(pending);
+                    let ops = &mut self.groups[pending.group].released;
+                    ops.push("X");
+                    ops.push_int(pending.index + 2);
+                }
+                (false, Some(own)) if !own.is_empty() => {
+                    let pending = self.intern(pending);
+                    let ops = &mut self.groups[pending.group].released;
+                    ops.push("P");
+                    ops.push_int(pending.index + 2);
+                    ops.push(id);
+                    // As long as the counters they are for: a process down that long has no use for them.
+                    ops.push_int((i64::from(self.policy.retention_days) + 1) * DAY_SECS);
+                    ops.push(&own);
+                }
+                _ => {}
+            }
+        }
+        self.release(due);
+    }
+
+    /// Held sums now due, as `H` ops of their hashes' groups, with the hashes' expiries.
+    fn release(&mut self, due: Vec<DueCounters>) {
+        for due in due {
             let key = self.intern(due.key);
             let group = &mut self.groups[key.group];
             let released = &mut group.released;
@@ -562,7 +604,8 @@ struct GroupBuilder<'a> {
     stream_trims: HashMap<usize, i64>,
     /// The `s` ops, ready.
     shares: Args,
-    /// Counter sums held across batches and due now, as `H` ops, ready.
+    /// Counter sums held across batches and due now, as `H` ops, and the pending hash's
+    /// `P` or `X` (held_counters.rs), ready.
     released: Args,
 }
 

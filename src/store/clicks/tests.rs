@@ -1,7 +1,7 @@
 use super::*;
 use crate::domain::{Channel, ChannelRegistry, Click, ClickKind};
 use crate::store::keys::Keys;
-use crate::store::held_counters::HeldCounters;
+use crate::store::held_counters::{HeldCounters, PendingSums};
 use crate::store::sent_recently::SentRecently;
 use std::time::Duration;
 use std::collections::BTreeMap;
@@ -284,6 +284,35 @@ fn held_counters_leave_the_batch_and_come_back_summed_when_released() {
     assert!(held.is_empty());
     let empty = encode_batch_after(&keys, &policy, &channels, "b4", &[], &mut sent, &mut held);
     assert!(empty.groups.is_empty(), "nothing held, nothing due");
+}
+
+#[test]
+fn held_sums_wait_in_the_pending_hash_with_their_batch_until_the_batch_that_writes_them_clears_it() {
+    let (keys, policy, channels) = setup();
+    let (mut sent, mut held) = (SentRecently::default(), holding().pending_in(keys.held_sums("x")));
+    // The pending hash's values: each batch's own sums, as the script stores them.
+    let pending = |batch: &ClickBatch| -> Vec<(String, String)> {
+        let group = &batch.groups[0];
+        let arg = |i: usize| group.args.get(i).unwrap_or_default().to_owned();
+        script_ops(&group.args).filter(|&(op, _)| op == "P").map(|(_, at)| (group.keys[arg(at + 1).parse::<usize>().expect("key") - 1].clone(), arg(at + 4))).collect()
+    };
+    let clears = |batch: &ClickBatch| batch.groups[0].args.iter().any(|op| op == "X");
+    let written = |values: &[String]| {
+        let mut held = PendingSums::decode(values.iter().map(String::as_str)).into_held("unused".into(), std::time::Instant::now());
+        encode_batch_after(&keys, &policy, &channels, "r", &[], &mut SentRecently::default(), &mut held)
+    };
+    let first = encode_batch_after(&keys, &policy, &channels, "b1", &[click(0), click(1)], &mut sent, &mut held);
+    let second = encode_batch_after(&keys, &policy, &channels, "b2", &[click(2)], &mut sent, &mut held);
+    let (one, two) = (pending(&first), pending(&second));
+    assert_eq!((one.len(), two.len(), clears(&first), clears(&second)), (1, 1, false, false));
+    assert_eq!(one[0].0, keys.held_sums("x"));
+    assert_eq!(increments(&written(&[one[0].1.clone()])), increments(&encode(&[click(0), click(1)])), "the first batch's sums");
+    assert_eq!(increments(&written(&[one[0].1.clone(), two[0].1.clone()])), increments(&encode(&(0..3).map(click).collect::<Vec<_>>())));
+    held.release_all();
+    let third = encode_batch_after(&keys, &policy, &channels, "b3", &[click(3)], &mut sent, &mut held);
+    assert!(pending(&third).is_empty() && clears(&third), "the batch that writes every held sum clears the hash");
+    assert_eq!(increments(&third), increments(&encode(&(0..4).map(click).collect::<Vec<_>>())));
+    assert_eq!(third.commands()["del"], 1);
 }
 
 #[test]
