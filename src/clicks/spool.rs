@@ -73,7 +73,8 @@ impl Spool {
 
     fn write_incarnations(&self, ids: &[String]) -> io::Result<()> {
         use std::io::Write;
-        let temp = self.dir.join(".held-incarnations.tmp");
+        // Not `.….tmp`: that is a spooled batch's temporary name (recover_temporaries).
+        let temp = self.dir.join("held-incarnations.new");
         let mut file = std::fs::File::create(&temp)?;
         for id in ids {
             writeln!(file, "{id}")?;
@@ -139,6 +140,21 @@ mod tests {
         assert!(names.contains(&"00000000000000000001-b1.json".to_owned()), "{names:?}");
         assert!(names.contains(&"00000000000000000002-b2.bad".to_owned()), "{names:?}");
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn each_start_learns_the_processes_noted_before_it_until_their_sums_are_written() {
+        let spool = Spool::open(&tempfile_dir("incarnations")).expect("opens");
+        assert!(spool.note_incarnation(None).expect("notes").is_empty());
+        assert!(std::fs::read_dir(spool.dir()).expect("dir").next().is_none(), "nothing to note, no file");
+        assert!(spool.note_incarnation(Some("a")).expect("notes").is_empty());
+        assert_eq!(spool.note_incarnation(Some("b")).expect("notes"), ["a"]);
+        assert_eq!(spool.note_incarnation(None).expect("notes"), ["a", "b"], "a start that holds nothing still learns them");
+        spool.keep_incarnation(None).expect("keeps");
+        assert!(spool.note_incarnation(Some("c")).expect("notes").is_empty());
+        spool.keep_incarnation(Some("c")).expect("keeps");
+        assert_eq!(spool.note_incarnation(Some("d")).expect("notes"), ["c"]);
+        assert!(Spool::open(spool.dir()).is_ok_and(|spool| spool.note_incarnation(None).is_ok_and(|earlier| earlier == ["c", "d"])), "not taken for a batch");
     }
 
     fn tempfile_dir(name: &str) -> std::path::PathBuf {

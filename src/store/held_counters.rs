@@ -20,7 +20,7 @@
 //! string per batch costs Redis far less than the `HINCRBY`s it stands for. The next start
 //! of the process writes what an earlier one left there (clicks::recorder). On a cluster a
 //! batch is a group per content, which would take a pending hash per content and batch, so
-//! there a crash can lose up to `every` of counter increments (docs/operations.md).
+//! there nothing is held: the sums go with each batch.
 
 use foldhash::HashMap;
 use std::time::{Duration, Instant};
