@@ -402,11 +402,8 @@ impl<'a> BatchBuilder<'a, '_> {
             }
             return;
         }
-        // Whether this batch takes the held sums is known before its own are added: those
-        // fall due only `every` from now.
-        let releasing = held.any_due(self.now);
-        // This batch's own sums, for the pending hash (when there is one and it keeps them).
-        let mut own = (held.pending().is_some() && !releasing).then(String::new);
+        // This batch's own sums, for the pending hash (when there is one).
+        let mut own = held.pending().is_some().then(String::new);
         let mut name = String::new();
         for group in &mut self.groups {
             for (index, fields) in group.counters.iter_mut().enumerate().filter(|(_, fields)| !fields.is_empty()) {
@@ -426,27 +423,23 @@ impl<'a> BatchBuilder<'a, '_> {
             }
             group.increments.clear();
         }
+        // Due sums are every held sum, this batch's own included: then the pending hash goes.
         let due = held.take_due(self.now);
-        if let Some(pending) = held.pending().map(str::to_owned) {
-            match (releasing, own) {
-                (true, _) => {
-                    // Every held sum is in this batch, the ones in the pending hash included.
-                    let pending = self.intern(pending);
-                    let ops = &mut self.groups[pending.group].released;
-                    ops.push("X");
-                    ops.push_int(pending.index + 2);
-                }
-                (false, Some(own)) if !own.is_empty() => {
-                    let pending = self.intern(pending);
-                    let ops = &mut self.groups[pending.group].released;
-                    ops.push("P");
-                    ops.push_int(pending.index + 2);
-                    ops.push(id);
-                    // As long as the counters they are for: a process down that long has no use for them.
-                    ops.push_int((i64::from(self.policy.retention_days) + 1) * DAY_SECS);
-                    ops.push(&own);
-                }
-                _ => {}
+        if let (Some(pending), Some(own)) = (held.pending().map(str::to_owned), own) {
+            if !due.is_empty() {
+                let pending = self.intern(pending);
+                let ops = &mut self.groups[pending.group].released;
+                ops.push("X");
+                ops.push_int(pending.index + 2);
+            } else if !own.is_empty() {
+                let pending = self.intern(pending);
+                let ops = &mut self.groups[pending.group].released;
+                ops.push("P");
+                ops.push_int(pending.index + 2);
+                ops.push(id);
+                // As long as the counters they are for: a process down that long has no use for them.
+                ops.push_int((i64::from(self.policy.retention_days) + 1) * DAY_SECS);
+                ops.push(&own);
             }
         }
         self.release(due);

@@ -313,6 +313,11 @@ fn held_sums_wait_in_the_pending_hash_with_their_batch_until_the_batch_that_writ
     assert!(pending(&third).is_empty() && clears(&third), "the batch that writes every held sum clears the hash");
     assert_eq!(increments(&third), increments(&encode(&(0..4).map(click).collect::<Vec<_>>())));
     assert_eq!(third.commands()["del"], 1);
+    // A flush with nothing held: the batch writes its own sums and keeps none pending.
+    held.release_all();
+    let fourth = encode_batch_after(&keys, &policy, &channels, "b4", &[click(4)], &mut sent, &mut held);
+    assert!(pending(&fourth).is_empty() && clears(&fourth), "written sums are never pending too");
+    assert_eq!(increments(&fourth), increments(&encode(&[click(4)])));
 }
 
 #[test]
