@@ -426,20 +426,21 @@ impl<'a> BatchBuilder<'a, '_> {
         // Due sums are every held sum, this batch's own included: then the pending hash goes.
         let due = held.take_due(self.now);
         if let (Some(pending), Some(own)) = (held.pending().map(str::to_owned), own) {
-            if !due.is_empty() {
+            let writes = !due.is_empty();
+            if writes || !own.is_empty() {
                 let pending = self.intern(pending);
                 let ops = &mut self.groups[pending.group].released;
-                ops.push("X");
-                ops.push_int(pending.index + 2);
-            } else if !own.is_empty() {
-                let pending = self.intern(pending);
-                let ops = &mut self.groups[pending.group].released;
-                ops.push("P");
-                ops.push_int(pending.index + 2);
-                ops.push(id);
-                // As long as the counters they are for: a process down that long has no use for them.
-                ops.push_int((i64::from(self.policy.retention_days) + 1) * DAY_SECS);
-                ops.push(&own);
+                if writes {
+                    ops.push("X");
+                    ops.push_int(pending.index + 2);
+                } else {
+                    ops.push("P");
+                    ops.push_int(pending.index + 2);
+                    ops.push(id);
+                    // As long as the counters they are for: a process down that long has no use for them.
+                    ops.push_int((i64::from(self.policy.retention_days) + 1) * DAY_SECS);
+                    ops.push(&own);
+                }
             }
         }
         self.release(due);
