@@ -34,6 +34,8 @@ pub struct HeldCounters {
     release_all: bool,
     /// The Redis hash that keeps the held sums safe from a crash, if any.
     pending: Option<String>,
+    /// When the held sums fall due: `every` after the first of them.
+    due: Option<Instant>,
 }
 
 /// One counter hash's sums, in the order their fields were first counted (so that a batch
@@ -44,7 +46,6 @@ pub struct Held {
     index: HashMap<String, usize>,
     /// When the hash expires, as its counters say (unix seconds).
     expire: i64,
-    due: Instant,
 }
 
 /// A counter hash's sums: its key, fields and sums, and expiry. Held sums come out of
@@ -77,10 +78,11 @@ impl HeldCounters {
         !self.every.is_zero()
     }
 
-    /// The held sums of the hash `key`, due `every` after the first of them.
+    /// The held sums of the hash `key`; all are due `every` after the first sum held.
     pub fn hash(&mut self, key: &str, now: Instant) -> &mut Held {
+        self.due.get_or_insert(now + self.every);
         if !self.keys.contains_key(key) {
-            let held = Held { fields: Vec::new(), index: HashMap::default(), expire: 0, due: now + self.every };
+            let held = Held { fields: Vec::new(), index: HashMap::default(), expire: 0 };
             self.keys.insert(key.to_owned(), held);
         }
         self.keys.get_mut(key).expect("inserted above")
@@ -106,6 +108,7 @@ impl HeldCounters {
             return Vec::new();
         }
         self.release_all = false;
+        self.due = None;
         let mut taken: Vec<DueCounters> =
             self.keys.drain().map(|(key, held)| DueCounters { key, fields: held.fields, expire: held.expire }).collect();
         taken.sort_unstable_by(|a, b| a.key.cmp(&b.key));
@@ -114,7 +117,7 @@ impl HeldCounters {
 
     /// When the held sums fall due, if any are held.
     pub fn next_due(&self) -> Option<Instant> {
-        self.keys.values().map(|held| held.due).min()
+        self.due
     }
 
     pub fn is_empty(&self) -> bool {
