@@ -23,6 +23,7 @@
 //! there nothing is held: the sums go with each batch.
 
 use foldhash::HashMap;
+use indexmap::IndexMap;
 use std::time::{Duration, Instant};
 
 /// See the module documentation. With `every` zero it holds nothing.
@@ -39,11 +40,11 @@ pub struct HeldCounters {
 }
 
 /// One counter hash's sums, in the order their fields were first counted (so that a batch
-/// encodes the same way every time).
+/// encodes the same way every time). One map that keeps that order, so a new field's name
+/// is allocated once, not for an index and a list each.
 #[derive(Debug)]
 pub struct Held {
-    fields: Vec<(String, i64)>,
-    index: HashMap<String, usize>,
+    fields: IndexMap<String, i64, foldhash::fast::RandomState>,
     /// When the hash expires, as its counters say (unix seconds).
     expire: i64,
 }
@@ -82,7 +83,7 @@ impl HeldCounters {
     pub fn hash(&mut self, key: &str, now: Instant) -> &mut Held {
         self.due.get_or_insert(now + self.every);
         if !self.keys.contains_key(key) {
-            let held = Held { fields: Vec::new(), index: HashMap::default(), expire: 0 };
+            let held = Held { fields: IndexMap::default(), expire: 0 };
             self.keys.insert(key.to_owned(), held);
         }
         self.keys.get_mut(key).expect("inserted above")
@@ -110,7 +111,7 @@ impl HeldCounters {
         self.release_all = false;
         self.due = None;
         let mut taken: Vec<DueCounters> =
-            self.keys.drain().map(|(key, held)| DueCounters { key, fields: held.fields, expire: held.expire }).collect();
+            self.keys.drain().map(|(key, held)| DueCounters { key, fields: held.fields.into_iter().collect(), expire: held.expire }).collect();
         taken.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         taken
     }
@@ -129,11 +130,10 @@ impl Held {
     /// Adds `n` to `field`; the hash expires at `expire` (unix seconds) or later.
     pub fn add(&mut self, field: &str, n: i64, expire: i64) {
         self.expire = self.expire.max(expire);
-        match self.index.get(field) {
-            Some(&at) => self.fields[at].1 += n,
+        match self.fields.get_mut(field) {
+            Some(sum) => *sum += n,
             None => {
-                self.index.insert(field.to_owned(), self.fields.len());
-                self.fields.push((field.to_owned(), n));
+                self.fields.insert(field.to_owned(), n);
             }
         }
     }

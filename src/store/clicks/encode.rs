@@ -23,6 +23,9 @@ use std::time::Instant;
 
 const DAY_SECS: i64 = 86_400;
 
+// A raw click's values are checked for the separators by a byte below a space (`stream`).
+const _: () = assert!((PACKED_SEPARATOR as u32) < 0x20 && (RECORD_SEPARATOR as u32) < 0x20 && SAME_AS_BEFORE.len() == 1 && SAME_AS_BEFORE.as_bytes()[0] < b' ');
+
 /// Turns clicks into a batch. `channels` tells which preview platforms are native to a
 /// channel (a Slack preview of a Slack link is a share, of a WhatsApp link a forward).
 pub fn encode_batch(keys: &Keys, policy: &WritePolicy, channels: &ChannelRegistry, id: &str, clicks: &[Click]) -> ClickBatch {
@@ -542,8 +545,10 @@ impl<'a> BatchBuilder<'a, '_> {
                 packed.push(PACKED_SEPARATOR);
                 if !value.is_empty() && before.is_some_and(|(_, earlier)| same_str(earlier[i], value)) {
                     packed.push_str(SAME_AS_BEFORE);
-                } else if value.bytes().any(|b| b == PACKED_SEPARATOR as u8 || b == RECORD_SEPARATOR as u8 || b == SAME_AS_BEFORE.as_bytes()[0]) {
-                    // All three separators are ASCII, so a byte scan finds them (faster than by char).
+                } else if value.bytes().any(|b| b < b' ') {
+                    // The three separators are ASCII control characters, so one comparison a
+                    // byte finds any of them (a value with another control character takes
+                    // this way too, and keeps it).
                     packed.extend(value.chars().map(|c| if matches!(c, PACKED_SEPARATOR | RECORD_SEPARATOR) || SAME_AS_BEFORE.starts_with(c) { ' ' } else { c }));
                 } else {
                     packed.push_str(value);
