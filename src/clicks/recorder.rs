@@ -8,7 +8,7 @@ use super::spool::Spool;
 use crate::domain::{ChannelRegistry, Click, ClickKind};
 use crate::error::{AppError, Result};
 use crate::store::Store;
-use crate::store::clicks::{ClickBatch, WritePolicy, encode_batch_after};
+use crate::store::clicks::{BatchEncoder, ClickBatch, WritePolicy, encode_batch_after};
 use crate::store::held_counters::{HeldCounters, PendingSums};
 use crate::store::sent_recently::SentRecently;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use typed_arena::Arena;
 
 /// A batch being applied by its own task, and when it was sent. The writer keeps a share of
 /// the batch so that it can spool it when the task fails or the shutdown drain runs out of
@@ -82,8 +83,11 @@ enum Message {
     /// Not boxed: a box was a malloc on a worker and a free on the writer per click, and
     /// those contended for glibc's arena lock (docs/performance.md).
     Click(Click),
-    Flush(oneshot::Sender<Result<(), String>>),
+    Flush(Flush),
 }
+
+/// A flush waiting for its answer: Ok once everything queued before it is in Redis.
+type Flush = oneshot::Sender<Result<(), String>>;
 
 /// The handle redirects use.
 pub struct Recorder {
@@ -235,24 +239,91 @@ struct Linger {
     flushing: Arc<Notify>,
 }
 
-/// Adds the clicks that arrive within the linger to a batch that is not full: under load, a
-/// batch of more clicks sums more of them into each counter, and each click costs Redis
-/// less. The writer sleeps meanwhile instead of waiting on the queue, so clicks queued then
-/// do not wake it one by one. A flush cuts the linger short; a full batch has none.
-async fn gather(rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>, batch_size: usize, linger: &Linger) {
-    let flush_queued = |messages: &[Message]| messages.iter().any(|m| matches!(m, Message::Flush(_)));
-    if linger.wait.is_zero() || messages.len() >= batch_size || flush_queued(messages) {
-        return;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(linger.wait) => {}
-        () = linger.flushing.notified() => {}
-    }
-    while messages.len() < batch_size {
-        match rx.try_recv() {
-            Ok(message) => messages.push(message),
-            Err(_) => break,
+/// How often a batch being gathered takes what has queued and encodes it. Encoding a
+/// batch at once, at the end of its linger, held a core for several milliseconds at
+/// saturation, and request workers waited behind it (docs/performance.md).
+const ENCODE_EVERY: Duration = Duration::from_millis(5);
+
+/// Takes the clicks at the front of `messages`, up to `room` of them and up to the first
+/// flush, which ends the batch and comes back with them. The rest stays for the next batch.
+fn take_clicks(messages: &mut Vec<Message>, room: usize) -> (Vec<Click>, Option<Flush>) {
+    let mut end = 0;
+    let mut clicks = 0;
+    for message in messages.iter() {
+        match message {
+            Message::Click(_) if clicks == room => break,
+            Message::Click(_) => clicks += 1,
+            Message::Flush(_) => {
+                end += 1;
+                break;
+            }
         }
+        end += 1;
+    }
+    let (mut taken, mut flush) = (Vec::with_capacity(clicks), None);
+    for message in messages.drain(..end) {
+        match message {
+            Message::Click(click) => taken.push(click),
+            Message::Flush(ack) => flush = Some(ack),
+        }
+    }
+    (taken, flush)
+}
+
+/// The clicks of one batch, slice by slice: first what has queued, then what queues in
+/// each slice (`ENCODE_EVERY`) of the linger, until the linger is over, the batch is full or
+/// a flush comes, which ends the batch and comes with its last slice. Under load a batch of
+/// more clicks sums more of them into each counter, and each click costs Redis less; the
+/// writer sleeps meanwhile instead of waiting on the queue, so clicks queued then do not
+/// wake it one by one.
+struct Gathering<'l> {
+    send_at: Instant,
+    room: usize,
+    /// None without a linger: the batch is what has queued.
+    flushing: Option<&'l Notify>,
+    first: bool,
+    over: bool,
+}
+
+impl<'l> Gathering<'l> {
+    fn new(batch_size: usize, linger: Option<&'l Linger>) -> Gathering<'l> {
+        let wait = linger.map_or(Duration::ZERO, |linger| linger.wait);
+        let flushing = linger.map(|linger| &*linger.flushing);
+        Gathering { send_at: Instant::now() + wait, room: batch_size, flushing, first: true, over: false }
+    }
+
+    /// When the batch goes, at the latest.
+    fn send_at(&self) -> Instant {
+        self.send_at
+    }
+
+    /// The next slice's clicks, and the flush that ends the batch, if it came; None once the
+    /// batch is complete.
+    async fn next(&mut self, rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>) -> Option<(Vec<Click>, Option<Flush>)> {
+        if self.over {
+            return None;
+        }
+        if !std::mem::take(&mut self.first) {
+            let flushing = self.flushing?;
+            let now = Instant::now();
+            if now >= self.send_at {
+                return None;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(self.send_at.min(now + ENCODE_EVERY)) => {}
+                () = flushing.notified() => {}
+            }
+            while messages.len() < self.room {
+                match rx.try_recv() {
+                    Ok(message) => messages.push(message),
+                    Err(_) => break,
+                }
+            }
+        }
+        let (clicks, flush) = take_clicks(messages, self.room);
+        self.room -= clicks.len();
+        self.over = flush.is_some() || self.room == 0;
+        Some((clicks, flush))
     }
 }
 
@@ -269,6 +340,11 @@ impl Writer {
         let mut messages = Vec::with_capacity(batch_size);
         let mut replay = tokio::time::interval(REPLAY_EVERY);
         loop {
+            // What a flush or a full batch left over starts the next batch.
+            if !messages.is_empty() {
+                self.take_batch(&mut rx, &mut messages, batch_size, Some(&linger)).await;
+                continue;
+            }
             tokio::select! {
                 biased;
                 _ = stop.cancelled() => break,
@@ -276,8 +352,7 @@ impl Writer {
                     if received == 0 {
                         break;
                     }
-                    gather(&mut rx, &mut messages, batch_size, &linger).await;
-                    self.handle(&mut messages).await;
+                    self.take_batch(&mut rx, &mut messages, batch_size, Some(&linger)).await;
                 }
                 _ = replay.tick() => {
                     self.settle().await;
@@ -285,15 +360,15 @@ impl Writer {
                     let _ = self.replay_spool().await;
                 }
                 // Held counter sums fall due while no clicks come.
-                () = held_due(self.held.next_due()) => self.write(Vec::new()).await,
+                () = held_due(self.held.next_due()) => self.write_held().await,
             }
         }
         rx.close();
-        while rx.recv_many(&mut messages, batch_size).await > 0 {
-            self.handle(&mut messages).await;
+        while !messages.is_empty() || rx.recv_many(&mut messages, batch_size).await > 0 {
+            self.take_batch(&mut rx, &mut messages, batch_size, None).await;
         }
         self.held.release_all();
-        self.write(Vec::new()).await;
+        self.write_held().await;
         self.settle().await;
         let replayed = match self.time_left() {
             Some(left) => tokio::time::timeout(left, self.replay_spool()).await.unwrap_or_else(|_| Err("out of time".into())),
@@ -318,27 +393,44 @@ impl Writer {
         }
     }
 
-    async fn handle(&mut self, messages: &mut Vec<Message>) {
-        let mut clicks = Vec::with_capacity(messages.len());
-        for message in messages.drain(..) {
-            match message {
-                Message::Click(click) => {
-                    self.counters.dequeued.fetch_add(1, Ordering::Relaxed);
-                    clicks.push(click);
-                }
-                Message::Flush(ack) => {
-                    self.held.release_all();
-                    self.write(std::mem::take(&mut clicks)).await;
-                    self.settle().await;
-                    let _ = ack.send(self.replay_spool().await);
-                }
+    /// Gathers a batch from `messages` and, during the linger (none: no wait), from what
+    /// queues, encoding its clicks as they come in slices (`ENCODE_EVERY`), and sends it. A
+    /// flush ends the batch, and is answered once everything queued before it is in Redis.
+    async fn take_batch(&mut self, rx: &mut mpsc::Receiver<Message>, messages: &mut Vec<Message>, batch_size: usize, linger: Option<&Linger>) {
+        let (keys, policy, channels) = (self.store.keys().clone(), self.policy.clone(), Arc::clone(&self.channels));
+        let mut gathering = Gathering::new(batch_size, linger);
+        // The batch's clicks, where the encoder's borrows of them stay put as more arrive.
+        let clicks = Arena::new();
+        let mut batch = BatchEncoder::new(&keys, &policy, &mut self.sent, gathering.send_at().into_std());
+        let mut flush = None;
+        while let Some((taken, ended_by)) = gathering.next(rx, messages).await {
+            self.counters.dequeued.fetch_add(taken.len() as u64, Ordering::Relaxed);
+            for click in clicks.alloc_extend(taken).iter() {
+                batch.add(click, &channels, &self.sent);
             }
+            flush = ended_by;
         }
-        self.write(clicks).await;
+        if flush.is_some() {
+            self.held.release_all();
+        }
+        self.send(batch).await;
+        if let Some(ack) = flush {
+            self.settle().await;
+            let _ = ack.send(self.replay_spool().await);
+        }
     }
 
-    async fn write(&mut self, clicks: Vec<Click>) {
-        if clicks.is_empty() && !self.held.any_due(std::time::Instant::now()) {
+    /// Sends a batch of no clicks for the held counter sums that are due.
+    async fn write_held(&mut self) {
+        let (keys, policy) = (self.store.keys().clone(), self.policy.clone());
+        let batch = BatchEncoder::new(&keys, &policy, &mut self.sent, std::time::Instant::now());
+        self.send(batch).await;
+    }
+
+    /// Finishes a batch and hands it to Redis (or to the spool while Redis is away), unless it
+    /// has no clicks and no held sums are due.
+    async fn send(&mut self, batch: BatchEncoder<'_>) {
+        if batch.is_empty() && !self.held.any_due(std::time::Instant::now()) {
             return;
         }
         if !self.redis_ok {
@@ -348,8 +440,7 @@ impl Writer {
         }
         let id = nanoid::nanoid!(16, &crate::domain::code::ALPHABET);
         // Built while the previous batch is still being applied.
-        let batch = encode_batch_after(self.store.keys(), &self.policy, &self.channels, &id, &clicks, &mut self.sent, &mut self.held);
-        let batch = Arc::new(batch);
+        let batch = Arc::new(batch.finish(&id, &mut self.sent, &mut self.held));
         self.settle().await;
         if self.redis_ok && self.time_left().is_some() {
             let (store, applying) = (self.store.clone(), batch.clone());
@@ -473,10 +564,11 @@ mod tests {
         Message::Click(Click::sample(0))
     }
 
-    /// Runs `gather` on a paused clock after `first` arrived, with `later` sent at the given
-    /// times (ms; a flush also notifies, as `Recorder::flush` does); returns how many
-    /// messages the batch got and how long gathering took.
-    async fn gather_with(first: Vec<Message>, later: Vec<(u64, Message)>, batch_size: usize) -> (usize, Duration) {
+    /// Gathers a batch on a paused clock from `first`, with `later` sent at the given times
+    /// (ms; a flush also notifies, as `Recorder::flush` does); returns how many clicks each
+    /// slice took, whether a flush ended the batch, how long gathering took, and how many
+    /// messages were left for the next batch.
+    async fn gather_with(first: Vec<Message>, later: Vec<(u64, Message)>, batch_size: usize) -> (Vec<usize>, bool, Duration, usize) {
         let (tx, mut rx) = mpsc::channel(100);
         let linger = Linger { wait: LINGER, flushing: Arc::new(Notify::new()) };
         let (start, flushing) = (Instant::now(), linger.flushing.clone());
@@ -493,35 +585,58 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(1)).await;
         });
         let mut messages = first;
-        gather(&mut rx, &mut messages, batch_size, &linger).await;
-        (messages.len(), start.elapsed())
+        let mut gathering = Gathering::new(batch_size, Some(&linger));
+        let (mut slices, mut flushed) = (Vec::new(), false);
+        while let Some((clicks, flush)) = gathering.next(&mut rx, &mut messages).await {
+            slices.push(clicks.len());
+            flushed = flush.is_some();
+        }
+        (slices, flushed, start.elapsed(), messages.len())
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_batch_takes_the_clicks_of_the_linger_and_then_goes() {
-        let (count, took) = gather_with(vec![click()], vec![(5, click()), (10, click()), (30, click())], 100).await;
-        assert_eq!((count, took), (3, LINGER), "the click at 30 ms waits for the next batch");
+    async fn a_batch_takes_the_clicks_of_the_linger_a_slice_at_a_time_and_then_goes() {
+        let (slices, flushed, took, _) = gather_with(vec![click()], vec![(3, click()), (12, click()), (30, click())], 100).await;
+        assert_eq!(ENCODE_EVERY, ms(5), "the slices below are 5 ms apart");
+        assert_eq!(slices, [1, 1, 0, 1, 0], "at 0, 5, 10, 15 and 20 ms; the click at 30 ms waits for the next batch");
+        assert_eq!((flushed, took), (false, LINGER));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_batch_takes_no_more_than_its_size() {
-        let (count, took) = gather_with(vec![click()], vec![(1, click()), (2, click()), (3, click())], 3).await;
-        assert_eq!((count, took), (3, LINGER));
+    async fn a_batch_takes_no_more_than_its_size_and_goes_once_full() {
+        let (slices, _, took, _) = gather_with(vec![click()], vec![(1, click()), (2, click()), (3, click())], 3).await;
+        assert_eq!((slices, took), (vec![1, 2], ENCODE_EVERY), "the click at 3 ms waits for the next batch");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_full_batch_goes_at_once() {
-        let (count, took) = gather_with(vec![click(), click()], vec![(1, click())], 2).await;
-        assert_eq!((count, took), (2, Duration::ZERO));
+        let (slices, _, took, left) = gather_with(vec![click(), click(), click()], vec![(1, click())], 2).await;
+        assert_eq!((slices, took, left), (vec![2], Duration::ZERO, 1));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_flush_cuts_the_linger_short() {
+    async fn a_flush_ends_the_batch() {
         let (ack, _) = oneshot::channel();
-        let (count, took) = gather_with(vec![click()], vec![(3, Message::Flush(ack))], 100).await;
-        assert_eq!((count, took), (2, Duration::from_millis(3)));
+        let (slices, flushed, took, _) = gather_with(vec![click()], vec![(3, Message::Flush(ack))], 100).await;
+        assert_eq!((slices, flushed, took), (vec![1, 0], true, ms(3)), "a flush cuts the linger short");
         let (ack, _) = oneshot::channel();
-        let (count, took) = gather_with(vec![click(), Message::Flush(ack)], vec![(1, click())], 100).await;
-        assert_eq!((count, took), (2, Duration::ZERO), "a flush already in the batch");
+        let (slices, flushed, took, left) = gather_with(vec![click(), Message::Flush(ack), click()], vec![(1, click())], 100).await;
+        assert_eq!((slices, flushed, took), (vec![1], true, Duration::ZERO), "a flush already queued");
+        assert_eq!(left, 1, "what came after the flush goes in the next batch");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_linger_a_batch_is_what_has_queued() {
+        let (tx, mut rx) = mpsc::channel(100);
+        tx.send(click()).await.expect("send");
+        let mut messages = vec![click(), click()];
+        let mut gathering = Gathering::new(100, None);
+        let (clicks, flush) = gathering.next(&mut rx, &mut messages).await.expect("a slice");
+        assert_eq!((clicks.len(), flush.is_some()), (2, false));
+        assert!(gathering.next(&mut rx, &mut messages).await.is_none(), "the queued click waits for the next batch");
     }
 }

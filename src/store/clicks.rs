@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-pub use encode::{encode_batch, encode_batch_after};
+pub use encode::{BatchEncoder, encode_batch, encode_batch_after};
 
 static APPLY: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(include_str!("apply_clicks.lua")));
 

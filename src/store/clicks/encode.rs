@@ -44,36 +44,75 @@ pub fn encode_batch_after(
     sent: &mut SentRecently,
     held: &mut HeldCounters,
 ) -> ClickBatch {
-    sent.start_batch();
-    let mut batch = BatchBuilder {
-        keys,
-        policy,
-        sent,
-        now: Instant::now(),
-        groups: Vec::new(),
-        group_of_tag: HashMap::default(),
-        site_keys: HashMap::default(),
-        content_keys: HashMap::default(),
-        seen_keys: HashMap::default(),
-        site_day_of: HashMap::default(),
-        content_day_keys: HashMap::default(),
-        day_names: HashMap::default(),
-    };
+    let mut batch = BatchEncoder::new(keys, policy, sent, Instant::now());
     for click in clicks {
-        batch.add(click, channels);
+        batch.add(click, channels, sent);
     }
-    batch.count_site_wide();
-    batch.hold_counters(held, id);
-    let groups = batch
-        .groups
-        .into_iter()
-        .map(|mut group| {
-            group.leave_out_sent(sent);
-            let marker = keys.batch_marker(&group.tag, id);
-            group.finish(marker, policy)
-        })
-        .collect();
-    ClickBatch { id: id.to_owned(), clicks: clicks.len(), groups }
+    batch.finish(id, sent, held)
+}
+
+/// A batch encoded click by click, as the clicks arrive: the click writer adds what has
+/// queued every few milliseconds, so that encoding a batch is many short runs on a core,
+/// not one of several milliseconds that a request worker would wait behind at saturation
+/// (docs/performance.md). What the batch sums (counters, visitors, raw clicks) is the
+/// same as encoding its clicks at once.
+pub struct BatchEncoder<'a> {
+    builder: BatchBuilder<'a>,
+    clicks: usize,
+}
+
+impl<'a> BatchEncoder<'a> {
+    /// Starts a batch. A preview window counts as open if the writer knows it open at
+    /// `judged_at`, which is when the batch will be sent or later.
+    pub fn new(keys: &'a Keys, policy: &'a WritePolicy, sent: &mut SentRecently, judged_at: Instant) -> BatchEncoder<'a> {
+        sent.start_batch();
+        let builder = BatchBuilder {
+            keys,
+            policy,
+            judged_at,
+            groups: Vec::new(),
+            group_of_tag: HashMap::default(),
+            site_keys: HashMap::default(),
+            content_keys: HashMap::default(),
+            seen_keys: HashMap::default(),
+            site_day_of: HashMap::default(),
+            content_day_keys: HashMap::default(),
+            day_names: HashMap::default(),
+        };
+        BatchEncoder { builder, clicks: 0 }
+    }
+
+    pub fn add(&mut self, click: &'a Click, channels: &ChannelRegistry, sent: &SentRecently) {
+        self.builder.add(click, channels, sent);
+        self.clicks += 1;
+    }
+
+    /// Clicks added so far.
+    pub fn len(&self) -> usize {
+        self.clicks
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clicks == 0
+    }
+
+    /// The batch, with the counter sums `held` lets go of now.
+    pub fn finish(self, id: &str, sent: &mut SentRecently, held: &mut HeldCounters) -> ClickBatch {
+        let mut batch = self.builder;
+        batch.count_site_wide();
+        batch.hold_counters(held, id, Instant::now());
+        let (keys, policy) = (batch.keys, batch.policy);
+        let groups = batch
+            .groups
+            .into_iter()
+            .map(|mut group| {
+                group.leave_out_sent(sent);
+                let marker = keys.batch_marker(&group.tag, id);
+                group.finish(marker, policy)
+            })
+            .collect();
+        ClickBatch { id: id.to_owned(), clicks: self.clicks, groups }
+    }
 }
 
 /// A key of the batch: its group, and its place among the group's keys.
@@ -201,12 +240,11 @@ struct ClickKeys {
     day_expiry: i64,
 }
 
-struct BatchBuilder<'a, 's> {
+struct BatchBuilder<'a> {
     keys: &'a Keys,
     policy: &'a WritePolicy,
-    /// Which preview windows are known open (at `now`).
-    sent: &'s SentRecently,
-    now: Instant,
+    /// When a preview window must still be open for a preview in it to be left out.
+    judged_at: Instant,
     groups: Vec<GroupBuilder<'a>>,
     group_of_tag: HashMap<String, usize>,
     /// By channel and day number.
@@ -228,7 +266,7 @@ fn day_number(at_ms: i64) -> i64 {
     at_ms.div_euclid(DAY_SECS * 1000)
 }
 
-impl<'a> BatchBuilder<'a, '_> {
+impl<'a> BatchBuilder<'a> {
     /// The key's place in the batch, added to its group (by hash tag on a cluster) if new.
     fn intern(&mut self, key: String) -> KeyRef {
         let tag = if self.policy.group_by_slot { hash_tag(&key) } else { "all" };
@@ -286,7 +324,7 @@ impl<'a> BatchBuilder<'a, '_> {
         found
     }
 
-    fn add(&mut self, click: &'a Click, channels: &ChannelRegistry) {
+    fn add(&mut self, click: &'a Click, channels: &ChannelRegistry, sent: &SentRecently) {
         let keys = self.click_keys(click);
         let (site_day, content_day, expire) = (keys.site.day, keys.content_day, keys.day_expiry);
         let ch = click.channel();
@@ -311,13 +349,13 @@ impl<'a> BatchBuilder<'a, '_> {
                 ];
                 if self.policy.group_by_slot {
                     // On a cluster a window guards only counters of its own slot.
-                    if let Some(seen) = self.seen_key(click, platform, Scope::Content) {
+                    if let Some(seen) = self.seen_key(click, platform, Scope::Content, sent) {
                         self.share(seen, &[content_day], &fields, expire);
                     }
-                    if let Some(seen) = self.seen_key(click, platform, Scope::Site) {
+                    if let Some(seen) = self.seen_key(click, platform, Scope::Site, sent) {
                         self.share(seen, &[site_day], &fields, expire);
                     }
-                } else if let Some(seen) = self.seen_key(click, platform, Scope::Content) {
+                } else if let Some(seen) = self.seen_key(click, platform, Scope::Content, sent) {
                     // On one Redis the content's window guards the site's counters too: one
                     // SET per preview instead of two.
                     self.share(seen, &[content_day, site_day], &fields, expire);
@@ -396,7 +434,7 @@ impl<'a> BatchBuilder<'a, '_> {
     /// are kept in a pending hash, a batch that holds sums stores its own there, and a batch
     /// that takes them clears it (held_counters.rs). Without holding: the sums stay, with
     /// their hashes' expiries.
-    fn hold_counters(&mut self, held: &mut HeldCounters, id: &str) {
+    fn hold_counters(&mut self, held: &mut HeldCounters, id: &str, now: Instant) {
         if !held.holding() {
             for group in &mut self.groups {
                 for index in 0..group.keys.len() {
@@ -414,7 +452,7 @@ impl<'a> BatchBuilder<'a, '_> {
                 if let Some(own) = &mut own {
                     PendingSums::push_hash(own, key, expire, fields.len());
                 }
-                let hash = held.hash(key, self.now);
+                let hash = held.hash(key, now);
                 for (field, n) in fields.drain(..) {
                     name.clear();
                     field.write_to(&mut name);
@@ -427,7 +465,7 @@ impl<'a> BatchBuilder<'a, '_> {
             group.increments.clear();
         }
         // Due sums are every held sum, this batch's own included: then the pending hash goes.
-        let due = held.take_due(self.now);
+        let due = held.take_due(now);
         if let (Some(pending), Some(own)) = (held.pending().map(str::to_owned), own) {
             let writes = !due.is_empty();
             if writes || !own.is_empty() {
@@ -477,7 +515,7 @@ impl<'a> BatchBuilder<'a, '_> {
 
     /// The key of a preview's share window (the content's or the site-wide one), or None
     /// when the writer knows it open: the preview is then no new share.
-    fn seen_key(&mut self, click: &'a Click, platform: &'a str, scope: Scope) -> Option<KeyRef> {
+    fn seen_key(&mut self, click: &'a Click, platform: &'a str, scope: Scope, sent: &SentRecently) -> Option<KeyRef> {
         let of = (click.code().as_str(), platform, scope);
         if let Some(&found) = self.seen_keys.get(&of) {
             return found;
@@ -486,7 +524,7 @@ impl<'a> BatchBuilder<'a, '_> {
             Scope::Content => self.keys.content_preview_seen(click.content(), click.code(), platform),
             Scope::Site => self.keys.site_preview_seen(click.code(), platform),
         };
-        let found = (!self.sent.window_open(&key, self.now)).then(|| self.intern(key));
+        let found = (!sent.window_open(&key, self.judged_at)).then(|| self.intern(key));
         self.seen_keys.insert(of, found);
         found
     }
