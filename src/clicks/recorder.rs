@@ -1,7 +1,8 @@
 //! The click recorder: redirects hand clicks to a bounded queue and never wait; one writer
 //! task takes them off in batches and writes each batch in one Redis round trip. While a
-//! batch is being applied, the writer builds the next, so the writer's work and Redis' work
-//! overlap. While Redis is away, batches go to the disk spool and are replayed, once each,
+//! batch is being applied, the writer builds the next, a few milliseconds' clicks at a time
+//! as they queue, so the writer's work and Redis' work overlap, and the writer's comes in
+//! short runs. While Redis is away, batches go to the disk spool and are replayed, once each,
 //! when it is back. On shutdown the writer drains the queue before the process exits.
 
 use super::spool::Spool;
