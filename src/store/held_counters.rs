@@ -104,11 +104,11 @@ impl HeldCounters {
     /// [`HeldCounters::release_all`]); else none. All at once, so that the batch that takes
     /// them can clear the pending hash.
     pub fn take_due(&mut self, now: Instant) -> Vec<DueCounters> {
-        if !self.any_due(now) {
-            self.release_all = false;
+        let due = self.any_due(now);
+        self.release_all = false;
+        if !due {
             return Vec::new();
         }
-        self.release_all = false;
         self.due = None;
         let mut taken: Vec<DueCounters> =
             self.keys.drain().map(|(key, held)| DueCounters { key, fields: held.fields.into_iter().collect(), expire: held.expire }).collect();

@@ -87,11 +87,7 @@ impl<'a> BatchEncoder<'a> {
         self.clicks += 1;
     }
 
-    /// Clicks added so far.
-    pub fn len(&self) -> usize {
-        self.clicks
-    }
-
+    /// Whether no click was added.
     pub fn is_empty(&self) -> bool {
         self.clicks == 0
     }
